@@ -1,0 +1,228 @@
+"""Settings: one pydantic-settings model read from <home>/till.toml, overridden by TILL_<SECTION>__<KEY>
+environment variables. Built once in the CLI and passed down; nothing reads a global."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_NAME = "till.toml"
+
+
+class ConfigError(Exception):
+    """A bad till.toml or environment override: one line naming the file, the key and the problem."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(Section):
+    id: str = "BKK01"
+    """Place of business (branch) code; it starts every receipt number."""
+    name: str = "Demo Store"
+    currency: str = Field("THB", pattern=r"^[A-Z]{3}$")
+    locale: str = "th_TH"
+    timezone: str = "Asia/Bangkok"
+    prices_include_vat: bool = True
+    cash_rounding: Decimal = Decimal("0.25")
+    """Smallest cash unit; "0.01" for none."""
+    terminal: str = Field("T1", pattern=r"^[A-Za-z0-9]{1,8}$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("cash_rounding")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0 or value > 100:
+            raise ValueError("must be a positive amount such as 0.25 or 0.01")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _store_code(cls, value: str) -> str:
+        if not value or not value.replace("_", "").isalnum():
+            raise ValueError("letters and digits only")
+        return value
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite:///till.db"
+    """This till's own database; a relative SQLite path is inside the home folder."""
+
+
+class SiteSettings(Section):
+    url: str | None = None
+
+
+class ScannerSettings(Section):
+    port: str | None = None
+    baudrate: int = 9600
+    suffix: str = "\r"
+    prefix: str = ""
+
+
+class PrinterSettings(Section):
+    kind: Literal["serial", "network", "usb", "file", "none"] = "none"
+    port: str | None = None
+    host: str | None = None
+    vendor: int | str | None = None
+    product: int | str | None = None
+    profile: str = "default"
+    width: int = Field(42, ge=24, le=80)
+    open_drawer_on_cash: bool = True
+
+
+class PaymentSettings(Section):
+    other_tenders: list[str] = Field(default_factory=lambda: ["PromptPay", "Voucher"])
+    """Tenders besides cash and card; F3 in the payment dialog cycles through them."""
+    quick_cash: list[Decimal] = Field(default_factory=lambda: [Decimal(n) for n in (20, 50, 100, 500, 1000)])
+    """Bank notes offered as one-key tenders."""
+
+
+class ConnectorSettings(BaseModel):
+    """Export connectors are read here and delivered by the exports runner."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    kind: Literal["peak", "webhook", "file_drop", "site"]
+    live: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TILL_", env_nested_delimiter="__", extra="forbid",
+                                      case_sensitive=False)
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    scanner: ScannerSettings = Field(default_factory=ScannerSettings)
+    printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    payment: PaymentSettings = Field(default_factory=PaymentSettings)
+    connectors: list[ConnectorSettings] = Field(default_factory=list)
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> keys, e.g. pay = "f10,ctrl+enter"."""
+
+    home: Path = Field(default=Path("."), exclude=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+    @property
+    def database_url(self) -> str:
+        return resolve_sqlite_url(self.database.url, self.home)
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_NAME
+
+
+def resolve_sqlite_url(url: str, home: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        return prefix + str((home / url[len(prefix):]).resolve())
+    return url
+
+
+def default_home() -> Path:
+    env = os.environ.get("TILL_HOME")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_data_path("till", appauthor=False)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(p) for p in error["loc"])
+    msg = error["msg"]
+    if error["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    value = error.get("input")
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict | list) and error["type"] != "missing" else ""
+    return f"{key}: {msg}{shown}"
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    home = (home or default_home()).expanduser()
+    path = home / CONFIG_NAME
+    data = _read_toml(path)
+
+    class _FileSource(PydanticBaseSettingsSource):
+        def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+            return data.get(field_name), field_name, False
+
+        def __call__(self) -> dict[str, Any]:
+            return data
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                       file_secret_settings):
+            # Environment beats the file, as the contract says.
+            return (init_settings, env_settings, _FileSource(settings_cls))
+
+    try:
+        settings = _Loaded()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(f"{path}: {_describe(first)}{extra}") from None
+    settings.home = home
+    return settings
+
+
+DEMO_CONFIG = """\
+# Till configuration for the demo store. See README.md for every key.
+[store]
+id = "BKK01"
+name = "Demo Store"
+currency = "THB"
+locale = "th_TH"
+timezone = "Asia/Bangkok"
+prices_include_vat = true
+cash_rounding = "0.25"
+terminal = "T1"
+
+[database]
+url = "sqlite:///till.db"
+
+[printer]
+kind = "file"             # receipts are appended to receipts.prn in the home folder
+port = "receipts.prn"
+profile = "default"
+width = 42
+open_drawer_on_cash = true
+"""

@@ -1,0 +1,1 @@
+"""The records and the rules on them. Headless: never imports Textual, Rich, httpx, serial or escpos."""

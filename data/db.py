@@ -1,0 +1,121 @@
+"""Engines and transactions. SQLite runs in WAL with foreign keys, a busy timeout and BEGIN IMMEDIATE
+for writes, so two writers queue instead of failing half-way; PostgreSQL uses the same code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or upgraded; the message names it."""
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            folder = Path(database).parent
+            if not folder.exists():
+                raise DatabaseError(f"database folder does not exist: {folder}")
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+        _tune_sqlite(engine)
+        return engine
+    # One connection per use on the site database: tills come and go, idle ones must not pile up.
+    return create_engine(url, echo=echo, poolclass=NullPool, connect_args={"connect_timeout": 5})
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's begin event decide how transactions start (pysqlite would BEGIN DEFERRED).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("till_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: BEGIN IMMEDIATE on SQLite, committed on success, rolled back on error."""
+    with Session(engine.execution_options(till_write=True), expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+        session.rollback()
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:
+            conn.rollback()
+            return None
+        return row[0] if row else None
+
+
+# The newest migration. Start-up compares against this instead of loading Alembic's script directory;
+# a test checks it equals Alembic's head.
+HEAD_REVISION = "0001"
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def upgrade(engine: Engine) -> bool:
+    """Apply pending migrations; returns whether anything ran."""
+    from alembic import command
+
+    try:
+        if current_revision(engine) == HEAD_REVISION:
+            return False
+        command.upgrade(_alembic_config(engine), "head")
+    except DatabaseError:
+        raise
+    except Exception as exc:  # the message is shown to the operator as one line
+        raise DatabaseError(f"cannot upgrade database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+    return True

@@ -1,0 +1,183 @@
+"""SQLModel tables. Committed sales are never edited: voids and refunds are new rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from data.types import JSONText, Money, Quantity, Rate, UTCDateTime, utcnow
+
+
+def _now_field(**kw: Any):
+    return Field(default_factory=utcnow, sa_type=UTCDateTime(), **kw)
+
+
+class Store(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    name: str
+    currency: str = Field(default="THB", max_length=3)
+    locale: str = "th_TH"
+    timezone: str = "Asia/Bangkok"
+    prices_include_vat: bool = True
+    cash_rounding: Decimal = Field(default=Decimal("0.01"), sa_type=Money())
+    created_at: datetime = _now_field()
+
+
+class Terminal(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("store_id", "code"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    store_id: str = Field(foreign_key="store.id", index=True)
+    code: str = Field(max_length=16)
+
+
+class ReceiptSeries(SQLModel, table=True):
+    """Next receipt number per terminal; bumped inside the sale's own transaction, so gapless."""
+
+    __tablename__ = "receipt_series"
+    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
+    next_number: int = 1
+
+
+class Operator(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=16)
+    name: str
+    role: str = Field(default="cashier", max_length=16)  # cashier | supervisor | manager
+    pin_hash: str
+    discount_limit_pct: Decimal = Field(default=Decimal("10"), sa_type=Rate())
+    failed_attempts: int = 0
+    locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+    active: bool = True
+
+
+class Product(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sku: str = Field(unique=True, max_length=64)
+    name: str
+    name_en: str = ""
+    price: Decimal = Field(sa_type=Money())
+    vat_rate: Decimal = Field(default=Decimal("7"), sa_type=Rate())
+    active: bool = True
+    external_ids: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False, default=dict))
+    # name, English name, sku and barcodes in one string: what product search matches on.
+    search_text: str = ""
+    updated_at: datetime = _now_field()
+
+
+class Barcode(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    product_id: int = Field(foreign_key="product.id", index=True)
+
+
+class Member(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    phone: str = Field(unique=True, max_length=20)  # E.164
+    name: str = ""
+    created_at: datetime = _now_field()
+
+
+class Sale(SQLModel, table=True):
+    """A completed sale or a refund (kind), with the totals the receipt printed."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True, max_length=36)
+    kind: str = Field(default="sale", max_length=8)  # sale | refund
+    receipt_number: str = Field(unique=True, max_length=48)
+    store_id: str = Field(foreign_key="store.id", index=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    operator_id: int = Field(foreign_key="operator.id")
+    member_id: Optional[int] = Field(default=None, foreign_key="member.id")
+    refund_of_id: Optional[int] = Field(default=None, foreign_key="sale.id", index=True)
+    authorised_by_id: Optional[int] = Field(default=None, foreign_key="operator.id")
+    reason: str = ""
+    created_at: datetime = _now_field(index=True)
+    currency: str = Field(max_length=3)
+    prices_include_vat: bool = True
+    subtotal: Decimal = Field(sa_type=Money())
+    discount_total: Decimal = Field(sa_type=Money())
+    vat_total: Decimal = Field(sa_type=Money())
+    total: Decimal = Field(sa_type=Money())
+    rounding: Decimal = Field(default=Decimal(0), sa_type=Money())
+    paid_total: Decimal = Field(sa_type=Money())
+    change_total: Decimal = Field(default=Decimal(0), sa_type=Money())
+
+
+class SaleLine(SQLModel, table=True):
+    __tablename__ = "sale_line"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sale_id: int = Field(foreign_key="sale.id", index=True)
+    line_no: int
+    product_id: int = Field(foreign_key="product.id", index=True)
+    sku: str
+    barcode: Optional[str] = None
+    name: str
+    quantity: Decimal = Field(sa_type=Quantity())
+    unit_price: Decimal = Field(sa_type=Money())
+    original_price: Decimal = Field(sa_type=Money())
+    line_discount: Decimal = Field(default=Decimal(0), sa_type=Money())
+    basket_discount: Decimal = Field(default=Decimal(0), sa_type=Money())
+    vat_rate: Decimal = Field(sa_type=Rate())
+    vat_amount: Decimal = Field(sa_type=Money())
+    total: Decimal = Field(sa_type=Money())
+    refund_of_line_id: Optional[int] = Field(default=None, foreign_key="sale_line.id", index=True)
+
+
+class Payment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sale_id: int = Field(foreign_key="sale.id", index=True)
+    tender: str = Field(max_length=32)
+    amount: Decimal = Field(sa_type=Money())  # what counts against the sale
+    tendered: Decimal = Field(sa_type=Money())  # what was handed over (cash)
+    change: Decimal = Field(default=Decimal(0), sa_type=Money())
+    reference: str = ""
+
+
+class CartDraft(SQLModel, table=True):
+    """The open cart (saved on every change) and parked carts; they survive a restart."""
+
+    __tablename__ = "cart_draft"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True, max_length=36)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    operator_id: Optional[int] = Field(default=None, foreign_key="operator.id")
+    status: str = Field(default="open", max_length=8, index=True)  # open | parked
+    label: str = ""
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class StockLevel(SQLModel, table=True):
+    __tablename__ = "stock_level"
+    store_id: str = Field(foreign_key="store.id", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    on_hand: Decimal = Field(default=Decimal(0), sa_type=Quantity())
+    reserved: Decimal = Field(default=Decimal(0), sa_type=Quantity())
+
+
+class StockMove(SQLModel, table=True):
+    __tablename__ = "stock_move"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    store_id: str = Field(foreign_key="store.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    quantity: Decimal = Field(sa_type=Quantity())  # signed: negative leaves the shelf
+    reason: str = Field(max_length=16)  # sale | refund | adjust
+    sale_id: Optional[int] = Field(default=None, foreign_key="sale.id", index=True)
+    created_at: datetime = _now_field()
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = _now_field(index=True)
+    store_id: Optional[str] = None
+    terminal: Optional[str] = None
+    operator_code: Optional[str] = None
+    action: str = Field(max_length=32, index=True)
+    subject: str = ""
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))

@@ -1,0 +1,314 @@
+"""Committing sales and refunds. One transaction holds the sale, its lines, payments, stock moves,
+the receipt number and the removal of the open-cart draft: all of it lands or none of it does."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, delete, func, select
+
+from data import audit
+from data.cart import Cart
+from data.db import read_session, write_session
+from data.models import (CartDraft, Member, Operator, Payment, ReceiptSeries, Sale, SaleLine, StockLevel,
+                         StockMove, Store, Terminal)
+from data.money import ZERO, round_money
+from data.operators import OperatorInfo
+from data.payments import PaymentState
+from data.places import Place
+from data.pricing import price_cart
+from data.types import utcnow
+
+
+class SaleError(ValueError):
+    pass
+
+
+def format_receipt_number(store_id: str, terminal: str, number: int) -> str:
+    return f"{store_id}-{terminal}-{number:06d}"
+
+
+def next_receipt_number(session: Session, place: Place) -> str:
+    """Allocate inside the caller's transaction: a rollback gives the number back, so no gaps."""
+    number = session.execute(
+        update(ReceiptSeries).where(ReceiptSeries.terminal_id == place.terminal_id)
+        .values(next_number=ReceiptSeries.next_number + 1).returning(ReceiptSeries.next_number)
+    ).scalar_one()
+    return format_receipt_number(place.store_id, place.terminal_code, number - 1)
+
+
+def _move_stock(session: Session, store_id: str, product_id: int, delta: Decimal, reason: str, sale_id: int) -> None:
+    level = session.get(StockLevel, (store_id, product_id))
+    if level is None:
+        level = StockLevel(store_id=store_id, product_id=product_id, on_hand=ZERO)
+        session.add(level)
+        session.flush()
+    session.execute(update(StockLevel).where(StockLevel.store_id == store_id, StockLevel.product_id == product_id)
+                    .values(on_hand=StockLevel.on_hand + delta))
+    session.add(StockMove(store_id=store_id, product_id=product_id, quantity=delta, reason=reason, sale_id=sale_id))
+
+
+def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
+                *, at: datetime | None = None) -> str:
+    """Commit a paid cart; returns its receipt number. Committing the same cart twice (a double Enter,
+    a retry after a crash) returns the first receipt number and adds nothing."""
+    if cart.is_empty:
+        raise SaleError("the cart is empty")
+    totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
+    if totals.total != payment.total:
+        raise SaleError("the cart changed while paying; take the payment again")
+    if not payment.complete:
+        raise SaleError(f"{payment.remaining} is still due")
+    with write_session(engine) as s:
+        existing = s.exec(select(Sale.receipt_number).where(Sale.uid == cart.uid)).first()
+        if existing:
+            return existing
+        receipt = next_receipt_number(s, place)
+        sale = Sale(
+            uid=cart.uid, kind="sale", receipt_number=receipt, store_id=place.store_id,
+            terminal_id=place.terminal_id, operator_id=operator.id, member_id=cart.member_id,
+            created_at=at or utcnow(), currency=place.currency, prices_include_vat=place.prices_include_vat,
+            subtotal=totals.subtotal, discount_total=totals.discount_total, vat_total=totals.vat,
+            total=totals.total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
+        )
+        s.add(sale)
+        s.flush()
+        for no, (line, lt) in enumerate(zip(cart.lines, totals.lines), start=1):
+            s.add(SaleLine(
+                sale_id=sale.id, line_no=no, product_id=line.product_id, sku=line.sku, barcode=line.barcode,
+                name=line.name, quantity=line.quantity, unit_price=line.unit_price,
+                original_price=line.original_price, line_discount=lt.line_discount,
+                basket_discount=lt.basket_discount, vat_rate=line.vat_rate, vat_amount=lt.vat, total=lt.total,
+            ))
+            _move_stock(s, place.store_id, line.product_id, -line.quantity, "sale", sale.id)
+        for t in payment.tenders:
+            s.add(Payment(sale_id=sale.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
+                          change=t.change, reference=t.reference))
+        s.exec(delete(CartDraft).where(CartDraft.uid == cart.uid))
+        return receipt
+
+
+# -- refunds ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundableLine:
+    line_id: int
+    line_no: int
+    product_id: int
+    sku: str
+    name: str
+    sold_qty: Decimal
+    refunded_qty: Decimal
+    unit_price: Decimal
+    total: Decimal
+    vat: Decimal
+    vat_rate: Decimal
+    refunded_total: Decimal
+    refunded_vat: Decimal
+
+    @property
+    def refundable_qty(self) -> Decimal:
+        return self.sold_qty - self.refunded_qty
+
+
+@dataclass(frozen=True)
+class RefundableSale:
+    sale_id: int
+    receipt_number: str
+    created_at: datetime
+    currency: str
+    total: Decimal
+    member_id: int | None
+    tenders: tuple[str, ...]
+    lines: tuple[RefundableLine, ...]
+
+
+def refundable(engine: Engine, receipt_number: str) -> RefundableSale:
+    receipt_number = receipt_number.strip().upper()
+    with read_session(engine) as s:
+        sale = s.exec(select(Sale).where(Sale.receipt_number == receipt_number)).first()
+        if sale is None:
+            raise SaleError(f"no receipt {receipt_number}")
+        if sale.kind != "sale":
+            raise SaleError(f"{receipt_number} is a refund; refund the original sale")
+        lines = list(s.exec(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.line_no)))
+        done: dict[int, tuple[Decimal, Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO, ZERO))
+        for rl in s.exec(select(SaleLine).where(SaleLine.refund_of_line_id.in_([l.id for l in lines]))):
+            q, t, v = done[rl.refund_of_line_id]
+            done[rl.refund_of_line_id] = (q + rl.quantity, t + rl.total, v + rl.vat_amount)
+        tenders = tuple(dict.fromkeys(p.tender for p in s.exec(select(Payment).where(Payment.sale_id == sale.id))))
+        return RefundableSale(
+            sale.id, sale.receipt_number, sale.created_at, sale.currency, sale.total, sale.member_id, tenders,
+            tuple(RefundableLine(l.id, l.line_no, l.product_id, l.sku, l.name, l.quantity, done[l.id][0],
+                                 l.unit_price, l.total, l.vat_amount, l.vat_rate, done[l.id][1], done[l.id][2])
+                  for l in lines),
+        )
+
+
+def refund_amounts(line: RefundableLine, qty: Decimal, currency: str) -> tuple[Decimal, Decimal]:
+    """Money back for `qty` of a sold line: its share of what was paid, discounts included. The last
+    units refunded take whatever is left, so a line refunded in parts returns exactly what was paid."""
+    if qty == line.refundable_qty:
+        return line.total - line.refunded_total, line.vat - line.refunded_vat
+    total = round_money(line.total * qty / line.sold_qty, currency)
+    vat = round_money(line.vat * qty / line.sold_qty, currency)
+    return total, vat
+
+
+def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
+                  receipt_number: str, quantities: dict[int, Decimal], payment: PaymentState,
+                  *, uid: str, reason: str = "", at: datetime | None = None) -> str:
+    """A refund is a new record referencing the sale; stock comes back. Returns its receipt number."""
+    with write_session(engine) as s:
+        existing = s.exec(select(Sale.receipt_number).where(Sale.uid == uid)).first()
+        if existing:
+            return existing
+    original = refundable(engine, receipt_number)
+    by_id = {l.line_id: l for l in original.lines}
+    chosen = {lid: q for lid, q in quantities.items() if q > 0}
+    if not chosen:
+        raise SaleError("choose at least one line to refund")
+    amounts: dict[int, tuple[Decimal, Decimal]] = {}
+    for lid, qty in chosen.items():
+        line = by_id.get(lid)
+        if line is None:
+            raise SaleError("that line is not on this receipt")
+        if qty > line.refundable_qty:
+            raise SaleError(f"{line.name}: only {line.refundable_qty} left to refund")
+        amounts[lid] = refund_amounts(line, qty, original.currency)
+    total = sum((a[0] for a in amounts.values()), round_money(ZERO, original.currency))
+    if payment.total != total or not payment.complete:
+        raise SaleError("the refund amount changed; tender it again")
+    with write_session(engine) as s:
+        # Re-check under the write lock: two tills refunding the same line at once get one refund.
+        for lid, qty in chosen.items():
+            already = s.exec(select(func.coalesce(func.sum(SaleLine.quantity), 0))
+                             .where(SaleLine.refund_of_line_id == lid)).one()
+            if Decimal(already) != by_id[lid].refunded_qty:
+                raise SaleError("this receipt was refunded meanwhile; open it again")
+        number = next_receipt_number(s, place)
+        refund = Sale(
+            uid=uid, kind="refund", receipt_number=number, store_id=place.store_id, terminal_id=place.terminal_id,
+            operator_id=operator.id, member_id=original.member_id, refund_of_id=original.sale_id,
+            authorised_by_id=approver.id, reason=reason, created_at=at or utcnow(), currency=original.currency,
+            prices_include_vat=place.prices_include_vat,
+            subtotal=total, discount_total=ZERO, vat_total=sum((a[1] for a in amounts.values()), ZERO),
+            total=total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
+        )
+        s.add(refund)
+        s.flush()
+        for no, (lid, qty) in enumerate(chosen.items(), start=1):
+            line = by_id[lid]
+            line_total, vat = amounts[lid]
+            s.add(SaleLine(sale_id=refund.id, line_no=no, product_id=line.product_id, sku=line.sku, name=line.name,
+                           quantity=qty, unit_price=line.unit_price, original_price=line.unit_price,
+                           vat_rate=line.vat_rate, vat_amount=vat, total=line_total, refund_of_line_id=lid))
+            _move_stock(s, place.store_id, line.product_id, qty, "refund", refund.id)
+        for t in payment.tenders:
+            s.add(Payment(sale_id=refund.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
+                          change=t.change, reference=t.reference))
+        audit.record(s, "refund", operator=operator.code, subject=number, store=place.store_id,
+                     terminal=place.terminal_code, original=original.receipt_number, approved_by=approver.code,
+                     amount=str(total), reason=reason)
+        return number
+
+
+# -- receipts --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    name: str
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal
+    original_price: Decimal
+    discount: Decimal
+    total: Decimal
+    vat_rate: Decimal
+
+
+@dataclass(frozen=True)
+class ReceiptPayment:
+    tender: str
+    amount: Decimal
+    tendered: Decimal
+    change: Decimal
+    reference: str
+
+
+@dataclass(frozen=True)
+class ReceiptDoc:
+    """Everything a printed receipt shows, as plain values (the layout function's input)."""
+
+    receipt_number: str
+    kind: str
+    store_id: str
+    store_name: str
+    terminal: str
+    operator: str
+    created_at: datetime
+    timezone: str
+    currency: str
+    prices_include_vat: bool
+    lines: tuple[ReceiptLine, ...]
+    payments: tuple[ReceiptPayment, ...]
+    subtotal: Decimal
+    discount_total: Decimal
+    vat_total: Decimal
+    total: Decimal
+    rounding: Decimal
+    paid_total: Decimal
+    change_total: Decimal
+    vat_by_rate: tuple[tuple[Decimal, Decimal, Decimal], ...] = field(default=())  # (rate, base, vat)
+    member_phone: str | None = None
+    refund_of: str | None = None
+
+
+def receipt_doc(engine: Engine, receipt_number: str) -> ReceiptDoc:
+    with read_session(engine) as s:
+        sale = s.exec(select(Sale).where(Sale.receipt_number == receipt_number)).first()
+        if sale is None:
+            raise SaleError(f"no receipt {receipt_number}")
+        return _doc(s, sale)
+
+
+def last_receipt_number(engine: Engine, terminal_id: int) -> str | None:
+    with read_session(engine) as s:
+        return s.exec(select(Sale.receipt_number).where(Sale.terminal_id == terminal_id)
+                      .order_by(Sale.id.desc())).first()
+
+
+def _doc(s: Session, sale: Sale) -> ReceiptDoc:
+    store = s.get(Store, sale.store_id)
+    terminal = s.get(Terminal, sale.terminal_id)
+    operator = s.get(Operator, sale.operator_id)
+    member = s.get(Member, sale.member_id) if sale.member_id else None
+    original = s.get(Sale, sale.refund_of_id) if sale.refund_of_id else None
+    lines = list(s.exec(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.line_no)))
+    pays = list(s.exec(select(Payment).where(Payment.sale_id == sale.id).order_by(Payment.id)))
+    by_rate: dict[Decimal, list[Decimal]] = {}
+    for l in lines:
+        acc = by_rate.setdefault(l.vat_rate, [ZERO, ZERO])
+        acc[0] += l.total - (l.vat_amount if sale.prices_include_vat else ZERO)
+        acc[1] += l.vat_amount
+    return ReceiptDoc(
+        receipt_number=sale.receipt_number, kind=sale.kind, store_id=sale.store_id,
+        store_name=store.name if store else sale.store_id, terminal=terminal.code if terminal else "",
+        operator=operator.name if operator else "", created_at=sale.created_at,
+        timezone=store.timezone if store else "UTC", currency=sale.currency,
+        prices_include_vat=sale.prices_include_vat,
+        lines=tuple(ReceiptLine(l.name, l.sku, l.quantity, l.unit_price, l.original_price,
+                                l.line_discount + l.basket_discount, l.total, l.vat_rate) for l in lines),
+        payments=tuple(ReceiptPayment(p.tender, p.amount, p.tendered, p.change, p.reference) for p in pays),
+        subtotal=sale.subtotal, discount_total=sale.discount_total, vat_total=sale.vat_total, total=sale.total,
+        rounding=sale.rounding, paid_total=sale.paid_total, change_total=sale.change_total,
+        vat_by_rate=tuple((rate, base, vat) for rate, (base, vat) in sorted(by_rate.items())),
+        member_phone=member.phone if member else None,
+        refund_of=original.receipt_number if original else None,
+    )
+

@@ -1,0 +1,102 @@
+"""Column types: exact decimals as scaled integers and timestamps that are always UTC.
+
+Integers sum exactly in SQL on both SQLite and PostgreSQL, which a REAL column on SQLite would not.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, Text
+from sqlalchemy.types import TypeDecorator
+
+
+class ScaledDecimal(TypeDecorator):
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = 4, places: int = 2) -> None:
+        super().__init__()
+        self.scale = scale
+        self.places = places
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("floats are not stored as money or quantities")
+        scaled = Decimal(value).scaleb(self.scale)
+        integral = scaled.to_integral_value()
+        if integral != scaled:
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(integral)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        exact = Decimal(int(value)).scaleb(-self.scale)
+        # Read back with the fewest places that lose nothing, but at least `places` ("35.00", "3", "0.5").
+        short = exact.quantize(Decimal(1).scaleb(-self.places))
+        if short == exact:
+            return short
+        return exact.normalize()
+
+    @property
+    def python_type(self):
+        return Decimal
+
+
+def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in models
+    return ScaledDecimal(4, places=2)
+
+
+def Quantity() -> ScaledDecimal:  # noqa: N802
+    return ScaledDecimal(3, places=0)
+
+
+def Rate() -> ScaledDecimal:  # noqa: N802
+    return ScaledDecimal(2, places=0)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored naive in UTC, returned aware; a naive value on the way in is refused."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware timestamps only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+class JSONText(TypeDecorator):
+    """JSON kept as text so SQLite and PostgreSQL store the same thing."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
