@@ -1,0 +1,199 @@
+"""The `till` command. Errors are one line on stderr and exit 1 (2 for usage); --debug shows tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from app import __version__
+
+log = logging.getLogger("till")
+
+
+class CliError(Exception):
+    """A problem the user can fix, reported as one line."""
+
+
+def setup_logging(home: Path, debug: bool = False) -> None:
+    """File logging in <home>/logs. Must run before python-escpos is imported: it calls basicConfig(),
+    which would otherwise print onto the stderr that Textual draws on."""
+    root = logging.getLogger()
+    if any(getattr(h, "_till", False) for h in root.handlers):
+        return
+    try:
+        folder = home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = RotatingFileHandler(folder / "till.log", maxBytes=2_000_000, backupCount=5,
+                                                       encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler._till = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", type=Path, default=argparse.SUPPRESS,
+                        help="folder with till.toml, till.db, logs (default: $TILL_HOME or the user data folder)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+
+    parser = argparse.ArgumentParser(prog="till", parents=[common], description="Till: terminal point of sale")
+    parser.add_argument("--version", action="version", version=f"till {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", parents=[common], help="start the console (default)")
+
+    def demo_args(p: argparse.ArgumentParser, extra: bool) -> None:
+        p.add_argument("--products", type=_count, default=1000, help="number of products (default 1000)")
+        p.add_argument("--orders", type=_count, default=0, help="customer orders (arrive with the orders feature)")
+        if extra:
+            p.add_argument("--sales", type=_count, default=0, help="past sales to create")
+            p.add_argument("--days", type=_count, default=7, help="days the past sales spread over")
+
+    demo_args(sub.add_parser("demo", parents=[common], help="create the demo store if needed, then start"), False)
+    demo_args(sub.add_parser("seed-demo", parents=[common], help="create the demo store without starting"), True)
+
+    db = sub.add_parser("db", parents=[common], help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
+    return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0 or value > 10_000_000:
+        raise argparse.ArgumentTypeError(f"{text} is out of range (0 to 10,000,000)")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    debug = getattr(args, "debug", False)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        from app.config import ConfigError
+
+        if isinstance(exc, CliError | ConfigError):
+            message = str(exc)
+        else:
+            from data.db import DatabaseError
+
+            message = str(exc) if isinstance(exc, DatabaseError) else f"{exc.__class__.__name__}: {exc}"
+            log.exception("command failed")
+        print(f"till: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _home(args) -> Path:
+    from app.config import default_home
+
+    home = getattr(args, "home", None) or default_home()
+    return home.expanduser()
+
+
+def _dispatch(args) -> int:
+    command = args.command or "run"
+    home = _home(args)
+    if command in ("demo", "seed-demo"):
+        return _demo(args, home, start=command == "demo")
+    if not home.is_dir():
+        raise CliError(f"home folder {home} does not exist (run `till demo --home {home}` for a demo store)")
+    setup_logging(home, getattr(args, "debug", False))
+    from app.config import load_settings
+
+    settings = load_settings(home)
+    if command == "db":
+        from data.db import make_engine, upgrade
+
+        ran = upgrade(make_engine(settings.database_url))
+        print("database upgraded" if ran else "database is up to date")
+        return 0
+    return _run(settings)
+
+
+def _engine_for(settings):
+    from data.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def _run(settings) -> int:
+    from data.demo import has_data
+
+    engine = _engine_for(settings)
+    if not has_data(engine):
+        raise CliError(f"{settings.database_url}: no operators yet; run `till seed-demo --home {settings.home}` "
+                       "for the demo store")
+    from app.tui import make_app
+
+    make_app(settings, engine=engine).run()
+    return 0
+
+
+def _demo(args, home: Path, *, start: bool) -> int:
+    from app.config import CONFIG_NAME, DEMO_CONFIG, load_settings
+
+    if args.orders:
+        raise CliError("--orders: customer orders are not part of this version yet")
+    home.mkdir(parents=True, exist_ok=True)
+    setup_logging(home, getattr(args, "debug", False))
+    config = home / CONFIG_NAME
+    if not config.exists():
+        config.write_text(DEMO_CONFIG, encoding="utf-8")
+    settings = load_settings(home)
+    engine = _engine_for(settings)
+    from app.tui import place_from_settings
+    from data.demo import has_data, seed_demo
+
+    place = place_from_settings(settings, engine)
+    if has_data(engine):
+        print(f"{home}: already has a store; nothing seeded", file=sys.stderr)
+    else:
+        _seed_with_progress(engine, place, args)
+    if start:
+        from app.tui import make_app
+
+        make_app(settings, engine=engine, place=place).run()
+    return 0
+
+
+def _seed_with_progress(engine, place, args) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from data.demo import seed_demo
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done, total=total)
+
+        result = seed_demo(engine, place, products=args.products, sales=getattr(args, "sales", 0),
+                           days=getattr(args, "days", 7), progress=report)
+    console.print(f"demo store ready: {result['products']} products, {result['members']} members, "
+                  f"{result['sales']} sales; log in as 1 / 1111 (cashier) or 9 / 9999 (manager)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Receipt layout: a pure function from a receipt record to lines at the printer's width.
+
+Widths are terminal/printer cells, not characters: Thai tone and vowel marks take no cell of their
+own, CJK takes two. Only printer.py turns these lines into ESC/POS bytes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from rich.cells import cell_len
+
+from data.money import fmt_money, fmt_qty
+from data.sales import ReceiptDoc
+from data.text import printable
+
+TENDER_NAMES = {"cash": "Cash", "card": "Card"}
+
+
+def fit(text: str, width: int) -> str:
+    """Cut `text` to at most `width` cells."""
+    out, used = [], 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Word-wrap by cells; words longer than the line are cut."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if cell_len(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while cell_len(word) > width:
+            part = fit(word, width)
+            lines.append(part)
+            word = word[len(part):]
+        current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def left_right(left: str, right: str, width: int) -> str:
+    right = fit(right, width)
+    room = width - cell_len(right) - 1
+    left = fit(left, max(room, 0))
+    return left + " " * (width - cell_len(left) - cell_len(right)) + right
+
+
+def center(text: str, width: int) -> str:
+    text = fit(text, width)
+    pad = (width - cell_len(text)) // 2
+    return " " * pad + text
+
+
+def tender_name(tender: str) -> str:
+    return TENDER_NAMES.get(tender, tender)
+
+
+def layout_receipt(doc: ReceiptDoc, width: int = 42, *, copy: bool = False) -> list[str]:
+    m = lambda v: fmt_money(v, doc.currency)  # noqa: E731
+    rule = "-" * width
+    out: list[str] = []
+    if copy:
+        out += [center("*** COPY ***", width), ""]
+    out.append(center(printable(doc.store_name), width))
+    out.append(center(f"{doc.store_id} / {doc.terminal}", width))
+    if doc.kind == "refund":
+        out += ["", center("*** REFUND ***", width)]
+        if doc.refund_of:
+            out.append(center(f"for receipt {doc.refund_of}", width))
+    local = doc.created_at.astimezone(ZoneInfo(doc.timezone))
+    out += [rule, left_right("Receipt", doc.receipt_number, width),
+            left_right("Date", local.strftime("%Y-%m-%d %H:%M"), width),
+            left_right("Cashier", printable(doc.operator), width)]
+    if doc.member_phone:
+        out.append(left_right("Member", doc.member_phone, width))
+    out.append(rule)
+    for line in doc.lines:
+        out += wrap(printable(line.name), width)
+        qty = f"  {fmt_qty(line.quantity)} x {m(line.unit_price)}"
+        if line.unit_price != line.original_price:
+            qty += f" (was {m(line.original_price)})"
+        vat_mark = "" if line.vat_rate else " N"
+        out.append(left_right(qty, m(line.total + line.discount) + vat_mark, width))
+        if line.discount:
+            out.append(left_right("  Discount", m(-line.discount), width))
+    out.append(rule)
+    out.append(left_right("Subtotal", m(doc.subtotal), width))
+    if doc.discount_total:
+        out.append(left_right("Discounts", m(-doc.discount_total), width))
+    if not doc.prices_include_vat:
+        out.append(left_right("VAT", m(doc.vat_total), width))
+    if doc.rounding:
+        out.append(left_right("Rounding", m(doc.rounding), width))
+    label = "REFUND TOTAL" if doc.kind == "refund" else "TOTAL"
+    out.append(left_right(label, f"{doc.currency} {m(doc.total + doc.rounding)}", width))
+    out.append(rule)
+    for p in doc.payments:
+        name = tender_name(p.tender) + (f" {printable(p.reference)}" if p.reference else "")
+        out.append(left_right(name, m(p.tendered), width))
+    if doc.change_total:
+        out.append(left_right("Change", m(doc.change_total), width))
+    if doc.vat_by_rate:
+        out.append(rule)
+        basis = "incl." if doc.prices_include_vat else "excl."
+        for rate, base, vat in doc.vat_by_rate:
+            label = f"VAT {fmt_qty(Decimal(rate))}% {basis}" if rate else "N = no VAT"
+            out.append(left_right(label, f"{m(base)}  {m(vat)}", width))
+    out += ["", center("Thank you", width)]
+    return out

@@ -1,0 +1,33 @@
+"""F12: the operator's menu. Reports, cash and users join it as they arrive."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+ITEMS = [("reprint", "Reprint last receipt (Ctrl+R)"), ("receipt", "Show last receipt"), ("logout", "Log out")]
+
+
+class MenuScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Close", id="menu_close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="menu-box", classes="dialog"):
+            yield Label("Menu", classes="dialog-title")
+            yield OptionList(*[Option(text, id=key) for key, text in ITEMS], id="menu-options")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,613 @@
+"""The sale screen: where a cashier lives all day. The scan field always has focus; every other action
+is an F-key binding. Multi-step actions (price override → manager PIN, …) are async workers that wait
+on typed dialogs; database work in them runs in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
+
+from app.messages import PrintFailed, ReceiptPrinted
+from app.printing import print_receipt
+from data import audit, drafts
+from data.cart import Cart, CartError, Discount, parse_discount, parse_quantity
+from data.catalog import ProductInfo, lookup
+from data.members import create_member, find_member
+from data.money import fmt_money, to_decimal, MoneyError
+from data.operators import LoginError, OperatorInfo, authorise_manager
+from data.phones import PhoneError
+from data.pricing import discount_amount, discount_percent_of, price_cart
+from data.sales import SaleError, commit_sale, last_receipt_number
+from data.text import printable
+from widgets.cart_table import CartTable, cart_rows
+from widgets.dialogs import ConfirmDialog, PinPrompt, Prompt
+from widgets.status_bar import StatusBar
+from widgets.totals_panel import LastSale, TotalsPanel
+
+QTY_CODE = re.compile(r"^\s*([^*\s]+)\s*\*\s*(.+?)\s*$")
+# Things a scanner or a cashier types as a code: digits, or a SKU-like token without spaces.
+CODE_LIKE = re.compile(r"^[0-9]+$")
+
+EDIT_ACTIONS = {"search", "member", "quantity", "price", "discount", "basket_discount", "void", "park"}
+LINE_ACTIONS = {"quantity", "price", "discount", "void"}
+
+
+def parse_price(text: str) -> Decimal:
+    try:
+        value = to_decimal(text)
+    except MoneyError as exc:
+        raise ValueError(str(exc)) from None
+    if value < 0:
+        raise ValueError("a price cannot be negative")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("a price has at most 2 decimal places")
+    if value > Decimal("9999999"):
+        raise ValueError("that price is too high; check it")
+    return value
+
+
+def _quantity(text: str) -> Decimal:
+    try:
+        return parse_quantity(text)
+    except CartError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _discount(text: str) -> Discount:
+    try:
+        return parse_discount(text)
+    except CartError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class SaleScreen(Screen):
+    BINDINGS = [
+        Binding("f2", "search", "Search", id="search", tooltip="Find a product by name, SKU or barcode"),
+        Binding("f3", "member", "Member", id="member", tooltip="Attach a member by phone"),
+        Binding("f4", "quantity", "Qty", id="quantity", tooltip="Change the quantity of the selected line"),
+        Binding("f5", "price", "Price", id="price", tooltip="Override the price (manager PIN)"),
+        Binding("f6", "discount", "Disc", id="discount", tooltip="Discount on the selected line"),
+        Binding("shift+f6", "basket_discount", "Basket disc", id="basket_discount", tooltip="Discount on the basket"),
+        Binding("delete", "void", "Void", id="void", priority=True, tooltip="Void the selected line"),
+        Binding("f7", "park", "Park/Recall", id="park", tooltip="Park this sale, or recall a parked one"),
+        Binding("f9", "refund", "Refund", id="refund", tooltip="Refund by receipt number"),
+        Binding("f10", "pay", "Pay", id="pay", tooltip="Take payment"),
+        Binding("f12", "menu", "Menu", id="menu", tooltip="Reprint, receipt, log out"),
+        Binding("ctrl+r", "reprint", "Reprint", id="reprint", show=False, tooltip="Reprint the last receipt"),
+        Binding("up", "cursor(-1)", "Up", id="cart_up", show=False),
+        Binding("down", "cursor(1)", "Down", id="cart_down", show=False),
+    ]
+
+    def __init__(self, operator: OperatorInfo) -> None:
+        super().__init__()
+        self.operator = operator
+        self.cart = Cart()
+        self.held = None  # PaymentState with tenders already taken, kept across Escape
+        self.selected: str | None = None
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        ctx = self.app.ctx
+        with Horizontal(id="sale-body"):
+            with Vertical(id="sale-main"):
+                with Horizontal(id="scan-row"):
+                    yield Label("Scan ›", id="scan-label")
+                    yield Input(placeholder="barcode, SKU, 3*code, or text to search", id="scan")
+                yield CartTable(ctx.currency, id="cart")
+            yield TotalsPanel(ctx.currency, id="totals")
+        yield StatusBar(id="status")
+        yield Footer(compact=True)
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    @property
+    def scan_input(self) -> Input:
+        return self.query_one("#scan", Input)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        place = self.ctx.place
+        self.status.place = f"{place.store_id}/{place.terminal_code} · {self.operator.name}"
+        printer = self.ctx.printer
+        self.status.devices = f"printer: {printer.kind}" if printer.enabled else "printer: none"
+        self._refresh()
+        self.scan_input.focus()
+        self.call_after_refresh(self._offer_open_cart)
+
+    def on_screen_resume(self) -> None:
+        self.scan_input.focus()
+
+    def say(self, message: str, level: str = "info") -> None:
+        self.status.say(message, level)
+
+    def error(self, message: str) -> None:
+        self.app.bell()
+        self.say(message, "error")
+
+    # -- state -----------------------------------------------------------------------------------
+    def totals(self):
+        return price_cart(self.cart, currency=self.ctx.currency, prices_include_vat=self.ctx.place.prices_include_vat)
+
+    def _refresh(self, select: str | None = None) -> None:
+        totals = self.totals()
+        table = self.query_one(CartTable)
+        table.show(cart_rows(self.cart, totals), select=select)
+        panel = self.query_one(TotalsPanel)
+        panel.totals = totals
+        panel.items = self.cart.item_count()
+        panel.member = self.cart.member_phone or ""
+        self.refresh_bindings()
+
+    def _changed(self, select: str | None = None) -> None:
+        """Every change to the cart is saved before the screen shows it: a crash loses nothing."""
+        drafts.save_open(self.ctx.engine, self.ctx.place.terminal_id, self.operator.id, self.cart)
+        self._refresh(select)
+
+    def _new_sale(self) -> None:
+        self.cart = Cart()
+        self.held = None
+        self._refresh()
+
+    @on(CartTable.LineHighlighted)
+    def _line_highlighted(self, event: CartTable.LineHighlighted) -> None:
+        self.selected = event.line_id
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in EDIT_ACTIONS and self.held is not None and self.held.tenders:
+            return None  # greyed: payment in progress, finish it (F10) first
+        if action in LINE_ACTIONS and not self.cart.lines:
+            return None
+        if action == "basket_discount" and not self.cart.lines:
+            return None
+        if action == "pay" and not self.cart.lines:
+            return None
+        if action == "refund" and self.cart.lines:
+            return None
+        return True
+
+    def _guard(self, action: str) -> bool:
+        """Bindings are greyed by check_action; this explains why when one is pressed anyway."""
+        if self.check_action(action, ()):
+            return True
+        if self.held is not None and self.held.tenders and action in EDIT_ACTIONS:
+            self.error("payment in progress: press F10 to finish it or remove its tenders")
+        elif action == "refund":
+            self.error("finish or park this sale before a refund")
+        else:
+            self.error("the cart is empty")
+        return False
+
+    def _selected_line(self):
+        line_id = self.query_one(CartTable).selected_line
+        if line_id is None:
+            return None
+        try:
+            return self.cart.line(line_id)
+        except CartError:
+            return None
+
+    # -- scanning --------------------------------------------------------------------------------
+    @on(Input.Submitted, "#scan")
+    def _scanned(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.enter_code(event.value)
+
+    def enter_code(self, raw: str, *, from_scanner: bool = False) -> bool:
+        """A scan or typed entry: barcode, SKU or N*code. Returns whether a line was added."""
+        text = printable(raw).strip()
+        if not text:
+            return False
+        if self.held is not None and self.held.tenders:
+            self.error("payment in progress: press F10 to finish it before adding items")
+            return False
+        quantity = Decimal(1)
+        code = text
+        match = QTY_CODE.match(text)
+        if match:
+            try:
+                quantity = parse_quantity(match.group(1))
+            except CartError as exc:
+                self.error(f"{exc} (in {text!r})")
+                return False
+            code = match.group(2)
+        product = lookup(self.ctx.engine, code)
+        if product is None:
+            if not match and not CODE_LIKE.match(code) and not from_scanner:
+                self.scan_input.value = ""
+                self._open_search(code)
+                return False
+            self.error(f"unknown code {code!r}: not a barcode or SKU in the catalogue")
+            if not from_scanner:
+                self.scan_input.value = text
+                self.scan_input.cursor_position = len(text)
+            return False
+        self.add_product(product, quantity)
+        if not from_scanner:
+            self.scan_input.value = ""
+        return True
+
+    def add_product(self, product: ProductInfo, quantity: Decimal) -> None:
+        try:
+            line = self.cart.add(product_id=product.id, sku=product.sku, name=product.display_name,
+                                 price=product.price, vat_rate=product.vat_rate, quantity=quantity,
+                                 barcode=product.barcode)
+        except CartError as exc:
+            self.error(str(exc))
+            return
+        self.query_one(TotalsPanel).last_sale = None
+        self._changed(select=line.line_id)
+        self.say(f"{line.quantity:f} × {product.display_name}  {fmt_money(product.price, self.ctx.currency)}")
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(CartTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    # -- search ----------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        if self._guard("search"):
+            text = self.scan_input.value.strip()
+            self.scan_input.value = ""
+            self._open_search(text)
+
+    def _open_search(self, text: str) -> None:
+        from app.screens.search import SearchScreen
+
+        def chosen(product: ProductInfo | None) -> None:
+            if product is not None:
+                self.add_product(product, Decimal(1))
+            self.scan_input.focus()
+
+        self.app.push_screen(SearchScreen(text), chosen)
+
+    # -- manager approval ------------------------------------------------------------------------
+    async def approve(self, reason: str, action: str) -> OperatorInfo | None:
+        """A manager on the till already approves; anyone else needs a manager PIN typed here."""
+        if self.operator.is_manager:
+            return self.operator
+        while True:
+            pin = await self.app.push_screen_wait(PinPrompt(reason))
+            if pin is None:
+                self.say(f"{action}: cancelled")
+                return None
+            try:
+                return await asyncio.to_thread(authorise_manager, self.ctx.engine, pin, action=action,
+                                               **self.ctx.audit_where())
+            except LoginError as exc:
+                self.error(str(exc))
+
+    def _audit(self, action: str, subject: str = "", **detail) -> None:
+        audit.record_now(self.ctx.engine, action, operator=self.operator.code, subject=subject,
+                         **self.ctx.audit_where(), **detail)
+
+    # -- line edits ------------------------------------------------------------------------------
+    @work(exclusive=True, group="flow")
+    async def action_quantity(self) -> None:
+        if not self._guard("quantity") or (line := self._selected_line()) is None:
+            return
+        qty = await self.app.push_screen_wait(
+            Prompt("Quantity", printable(line.name), _quantity, value=str(line.quantity),
+                   hint="a number more than 0, e.g. 2 or 0.5 · Esc = cancel"))
+        if qty is None:
+            return
+        self.cart.set_quantity(line.line_id, qty)
+        self._changed(select=line.line_id)
+        self.say(f"quantity {qty} for {line.name}")
+
+    @work(exclusive=True, group="flow")
+    async def action_price(self) -> None:
+        if not self._guard("price") or (line := self._selected_line()) is None:
+            return
+        price = await self.app.push_screen_wait(
+            Prompt("Price override", f"{line.name} (list price {fmt_money(line.original_price, self.ctx.currency)})",
+                   parse_price, value=f"{line.unit_price}"))
+        if price is None:
+            return
+        approver = await self.approve(f"price of {line.name} → {fmt_money(price, self.ctx.currency)}", "price override")
+        if approver is None:
+            return
+        self.cart.set_price(line.line_id, price)
+        self._audit("price.override", line.sku, old=str(line.unit_price), new=str(price), approved_by=approver.code,
+                    cart=self.cart.uid)
+        self._changed(select=line.line_id)
+        self.say(f"price of {line.name} set to {fmt_money(price, self.ctx.currency)} (approved by {approver.name})")
+
+    @work(exclusive=True, group="flow")
+    async def action_discount(self) -> None:
+        if not self._guard("discount") or (line := self._selected_line()) is None:
+            return
+        discount = await self.app.push_screen_wait(
+            Prompt("Line discount", printable(line.name), _discount, value="",
+                   hint="an amount (20) or a percentage (10%) · 0 removes it · Esc = cancel"))
+        if discount is None:
+            return
+        gross = self.totals().for_line(line.line_id).gross
+        amount = discount_amount(discount, gross, self.ctx.currency)
+        if not await self._within_limit(amount, gross, f"discount on {line.name}"):
+            return
+        self.cart.set_line_discount(line.line_id, discount)
+        self._audit("discount.line", line.sku, discount=discount.label(), amount=str(amount), cart=self.cart.uid)
+        self._changed(select=line.line_id)
+        self.say(f"discount {discount.label()} on {line.name}")
+
+    @work(exclusive=True, group="flow")
+    async def action_basket_discount(self) -> None:
+        if not self._guard("basket_discount"):
+            return
+        discount = await self.app.push_screen_wait(
+            Prompt("Basket discount", "on the whole sale", _discount,
+                   hint="an amount (50) or a percentage (5%) · 0 removes it · Esc = cancel"))
+        if discount is None:
+            return
+        totals = self.totals()
+        base = totals.subtotal - totals.line_discounts
+        amount = discount_amount(discount, base, self.ctx.currency)
+        if not await self._within_limit(amount, base, "basket discount"):
+            return
+        self.cart.basket_discount = discount
+        self._audit("discount.basket", discount=discount.label(), amount=str(amount), cart=self.cart.uid)
+        self._changed()
+        self.say(f"basket discount {discount.label()}")
+
+    async def _within_limit(self, amount: Decimal, base: Decimal, what: str) -> bool:
+        pct = discount_percent_of(amount, base)
+        if pct <= self.operator.discount_limit_pct:
+            return True
+        approver = await self.approve(f"{what}: {pct:.1f}% is over your {self.operator.discount_limit_pct:f}% limit",
+                                      "discount")
+        if approver is None:
+            return False
+        self._audit("discount.approved", what, percent=f"{pct:.2f}", approved_by=approver.code, cart=self.cart.uid)
+        return True
+
+    def action_void(self) -> None:
+        if not self._guard("void") or (line := self._selected_line()) is None:
+            return
+        index = self.cart.lines.index(line)
+        self.cart.void(line.line_id)
+        self._audit("void.line", line.sku, name=line.name, quantity=str(line.quantity),
+                    price=str(line.unit_price), cart=self.cart.uid)
+        remaining = self.cart.lines
+        self._changed(select=remaining[min(index, len(remaining) - 1)].line_id if remaining else None)
+        self.say(f"voided {line.name}")
+
+    # -- member ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="flow")
+    async def action_member(self) -> None:
+        if not self._guard("member"):
+            return
+        region = self.ctx.phone_region
+
+        def parse(text: str):
+            if not text.strip():
+                return ("", None)
+            try:
+                return find_member(self.ctx.engine, text, region)
+            except PhoneError as exc:
+                raise ValueError(str(exc)) from None
+
+        result = await self.app.push_screen_wait(
+            Prompt("Member", "phone number", parse, value=self.cart.member_phone or "", allow_empty=True,
+                   hint="empty removes the member · Esc = cancel"))
+        if result is None:
+            return
+        phone, member = result
+        if not phone:
+            self.cart.member_id, self.cart.member_phone, self.cart.member_name = None, None, ""
+            self._changed()
+            self.say("member removed")
+            return
+        if member is None:
+            if not await self.app.push_screen_wait(ConfirmDialog("New member", f"No member with {phone}. Register one?")):
+                return
+            member = await asyncio.to_thread(create_member, self.ctx.engine, phone)
+            self._audit("member.created", phone)
+        self.cart.member_id, self.cart.member_phone, self.cart.member_name = member.id, member.phone, member.name
+        self._changed()
+        self.say(f"member {member.phone} {member.name}".strip())
+
+    # -- park / recall / restore -----------------------------------------------------------------
+    @work(exclusive=True, group="flow")
+    async def action_park(self) -> None:
+        if not self._guard("park"):
+            return
+        ctx = self.ctx
+        if self.cart.lines:
+            totals = self.totals()
+            label = f"{len(self.cart.lines)} lines · {fmt_money(totals.total, ctx.currency)}"
+            drafts.park(ctx.engine, ctx.place.terminal_id, self.operator.id, self.cart, label)
+            self._audit("sale.parked", self.cart.uid, total=str(totals.total))
+            self._new_sale()
+            self.say(f"sale parked ({label}); F7 on an empty sale recalls it")
+            return
+        from app.screens.parked import ParkedScreen
+
+        parked = drafts.parked(ctx.engine, ctx.place.terminal_id)
+        if not parked:
+            self.say("no parked sales")
+            return
+        uid = await self.app.push_screen_wait(ParkedScreen(parked, ctx.currency))
+        if uid is None:
+            return
+        try:
+            self.cart = drafts.recall(ctx.engine, uid, self.operator.id)
+        except LookupError as exc:
+            self.error(str(exc))
+            return
+        self.held = None
+        self._audit("sale.recalled", uid)
+        self._refresh(select=self.cart.lines[-1].line_id if self.cart.lines else None)
+        self.say("parked sale recalled")
+
+    @work(exclusive=True, group="flow")
+    async def _offer_open_cart(self) -> None:
+        ctx = self.ctx
+        draft = drafts.open_draft(ctx.engine, ctx.place.terminal_id)
+        if draft is None or draft.uid == self.cart.uid:
+            return
+        if not draft.cart.lines:
+            drafts.discard(ctx.engine, draft.uid)
+            return
+        when = draft.updated_at.astimezone(_zone(ctx.place.timezone)).strftime("%H:%M")
+        restore = await self.app.push_screen_wait(ConfirmDialog(
+            "Unfinished sale",
+            f"A sale with {draft.line_count} line(s) was left open at {when}. Restore it? (n parks it instead)"))
+        if restore:
+            self.cart = draft.cart
+            self._audit("sale.restored", draft.uid)
+            self._changed(select=self.cart.lines[-1].line_id)
+            self.say("unfinished sale restored")
+        else:
+            drafts.park(ctx.engine, ctx.place.terminal_id, self.operator.id, draft.cart, f"left open {when}")
+            self.say("unfinished sale parked; F7 recalls it")
+
+    # -- payment ---------------------------------------------------------------------------------
+    @work(exclusive=True, group="flow")
+    async def action_pay(self) -> None:
+        if not self._guard("pay"):
+            return
+        from app.screens.payment import PaymentScreen
+        from data.payments import PaymentState
+
+        ctx = self.ctx
+        totals = self.totals()
+        if self.held is None or self.held.total != totals.total:
+            self.held = PaymentState(totals.total, ctx.currency, ctx.place.cash_rounding)
+        state = await self.app.push_screen_wait(PaymentScreen(self.held, ctx.settings.payment))
+        self.refresh_bindings()
+        if state is None or not state.complete:
+            if self.held.tenders:
+                self.say(f"{fmt_money(self.held.remaining, ctx.currency)} still due; F10 to continue")
+            return
+        try:
+            receipt = await asyncio.to_thread(commit_sale, ctx.engine, ctx.place, self.operator, self.cart, state)
+        except SaleError as exc:
+            self.held = None
+            self.error(f"sale not saved: {exc}")
+            return
+        change = state.change
+        self.query_one(TotalsPanel).last_sale = LastSale(receipt, state.paid + change, change)
+        self._new_sale()
+        self.say(f"sale {receipt} complete · change {fmt_money(change, ctx.currency)}")
+        self.print_receipt(receipt, open_drawer=any(t.tender == "cash" for t in state.tenders))
+
+    # -- receipts --------------------------------------------------------------------------------
+    @work(thread=True, group="printer", exit_on_error=False)
+    def print_receipt(self, receipt: str, *, open_drawer: bool = False, copy: bool = False) -> None:
+        ctx = self.ctx
+        if not ctx.printer.enabled:
+            self.post_message(ReceiptPrinted(receipt))
+            return
+        try:
+            print_receipt(ctx, receipt, open_drawer=open_drawer, copy=copy)
+        except Exception as exc:  # noqa: BLE001 - any printer trouble is a warning, never a crash
+            self.post_message(PrintFailed(receipt, str(exc)))
+        else:
+            self.post_message(ReceiptPrinted(receipt))
+
+    @on(ReceiptPrinted)
+    def _printed(self, event: ReceiptPrinted) -> None:
+        if self.ctx.printer.enabled:
+            self.status.devices = "printer: ok"
+
+    @on(PrintFailed)
+    def _print_failed(self, event: PrintFailed) -> None:
+        self.status.devices = "printer: ERROR"
+        self.say(f"receipt {event.receipt_number} not printed: {event.error} (Ctrl+R reprints)", "warning")
+
+    def action_reprint(self) -> None:
+        receipt = last_receipt_number(self.ctx.engine, self.ctx.place.terminal_id)
+        if receipt is None:
+            self.error("no receipt to reprint yet")
+            return
+        self._audit("receipt.reprint", receipt)
+        self.say(f"reprinting {receipt}")
+        self.print_receipt(receipt, copy=True)
+
+    @work(exclusive=True, group="flow")
+    async def action_menu(self) -> None:
+        from app.screens.menu import MenuScreen
+
+        choice = await self.app.push_screen_wait(MenuScreen())
+        if choice == "reprint":
+            self.action_reprint()
+        elif choice == "receipt":
+            self.show_last_receipt()
+        elif choice == "logout":
+            self.logout()
+
+    def show_last_receipt(self) -> None:
+        from app.screens.receipt import ReceiptScreen
+
+        receipt = last_receipt_number(self.ctx.engine, self.ctx.place.terminal_id)
+        if receipt is None:
+            self.error("no receipt yet on this terminal")
+            return
+        def closed(reprint: bool | None) -> None:
+            if reprint:
+                self._audit("receipt.reprint", receipt)
+                self.print_receipt(receipt, copy=True)
+
+        self.app.push_screen(ReceiptScreen(receipt), closed)
+
+    def logout(self) -> None:
+        if self.cart.lines:
+            drafts.save_open(self.ctx.engine, self.ctx.place.terminal_id, self.operator.id, self.cart)
+        self._audit("logout")
+        self.app.pop_screen()
+
+    # -- refund ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="flow")
+    async def action_refund(self) -> None:
+        if not self._guard("refund"):
+            return
+        from app.screens.refund import RefundScreen, load_refundable
+
+        ctx = self.ctx
+        original = await self.app.push_screen_wait(
+            Prompt("Refund", "receipt number", lambda t: load_refundable(ctx.engine, t),
+                   hint="e.g. BKK01-T1-000042 · Esc = cancel"))
+        if original is None:
+            return
+        request = await self.app.push_screen_wait(RefundScreen(original, ctx.currency, ctx.place.cash_rounding))
+        if request is None:
+            return
+        approver = await self.approve(f"refund {fmt_money(request.payment.total, ctx.currency)} "
+                                      f"on {original.receipt_number}", "refund")
+        if approver is None:
+            return
+        from data.sales import commit_refund
+
+        try:
+            number = await asyncio.to_thread(
+                commit_refund, ctx.engine, ctx.place, self.operator, approver, original.receipt_number,
+                request.quantities, request.payment, uid=request.uid, reason=request.reason)
+        except SaleError as exc:
+            self.error(f"refund not saved: {exc}")
+            return
+        paid_back = request.payment.paid
+        self.query_one(TotalsPanel).last_sale = LastSale(number, paid_back, Decimal(0))
+        self.say(f"refund {number}: give back {fmt_money(paid_back, ctx.currency)} "
+                 f"({', '.join(t.tender for t in request.payment.tenders)})")
+        self.print_receipt(number, open_drawer=any(t.tender == "cash" for t in request.payment.tenders))
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+

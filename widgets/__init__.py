@@ -1,0 +1,1 @@
+"""Reusable Textual widgets. They may use data types but never import app."""

@@ -1,0 +1,85 @@
+"""Subtotal, discounts, VAT and total; the total in big digits when the terminal has room."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Digits, Static
+
+from data.money import fmt_money, fmt_qty
+from data.pricing import CartTotals
+from data.text import printable
+
+
+@dataclass(frozen=True)
+class LastSale:
+    receipt_number: str
+    paid: Decimal
+    change: Decimal
+
+
+class TotalsPanel(Vertical):
+    DEFAULT_CSS = """
+    TotalsPanel { height: auto; }
+    TotalsPanel > #totals-figures { height: auto; }
+    TotalsPanel > Digits { width: 100%; text-align: right; }
+    TotalsPanel > #totals-last { height: auto; color: $text-muted; }
+    """
+
+    totals: reactive[CartTotals | None] = reactive(None, init=False)
+    items: reactive[Decimal] = reactive(Decimal(0), init=False)
+    member: reactive[str] = reactive("", init=False)
+    last_sale: reactive[LastSale | None] = reactive(None, init=False)
+
+    def __init__(self, currency: str, **kw) -> None:
+        super().__init__(**kw)
+        self.currency = currency
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="totals-figures")
+        yield Digits("0.00", id="totals-digits")
+        yield Static(id="totals-last")
+
+    def on_mount(self) -> None:
+        self._render_all()
+
+    def watch_totals(self) -> None:
+        self._render_all()
+
+    def watch_items(self) -> None:
+        self._render_all()
+
+    def watch_member(self) -> None:
+        self._render_all()
+
+    def watch_last_sale(self) -> None:
+        self._render_all()
+
+    def _render_all(self) -> None:
+        t = self.totals
+        money = lambda v: fmt_money(v, self.currency)  # noqa: E731
+        zero = Decimal(0)
+        grid = Table.grid(expand=True)
+        grid.add_column(ratio=1)
+        grid.add_column(justify="right")
+        grid.add_row("Items", fmt_qty(self.items))
+        grid.add_row("Subtotal", money(t.subtotal if t else zero))
+        grid.add_row("Discounts", money(-(t.discount_total if t else zero)))
+        vat_label = "VAT incl." if (t is None or t.prices_include_vat) else "VAT"
+        grid.add_row(vat_label, money(t.vat if t else zero))
+        grid.add_row(Text("TOTAL", style="bold"), Text(money(t.total if t else zero), style="bold"))
+        if self.member:
+            grid.add_row("Member", Text(printable(self.member)))
+        self.query_one("#totals-figures", Static).update(grid)
+        self.query_one("#totals-digits", Digits).update(money(t.total if t else zero))
+        last = self.last_sale
+        self.query_one("#totals-last", Static).update(
+            Text(f"Last {last.receipt_number}: paid {money(last.paid)}, change {money(last.change)}")
+            if last else Text("")
+        )
