@@ -12,6 +12,7 @@ from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
 from data.places import Place, ensure_place
+from widgets.key_footer import key_display
 
 
 class TillApp(App):
@@ -26,6 +27,11 @@ class TillApp(App):
         super().__init__()
         self.ctx = ctx
         self.sub_title = f"{ctx.place.store_name} · {ctx.place.store_id}/{ctx.place.terminal_code}"
+
+    def get_key_display(self, binding: Binding) -> str:
+        if binding.key_display:
+            return binding.key_display
+        return key_display(binding.key)
 
     def on_mount(self) -> None:
         from app.screens.login import LoginScreen

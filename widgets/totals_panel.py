@@ -61,21 +61,33 @@ class TotalsPanel(Vertical):
     def watch_last_sale(self) -> None:
         self._render_all()
 
+    def on_resize(self) -> None:
+        self._render_all()
+
     def _render_all(self) -> None:
         t = self.totals
         money = lambda v: fmt_money(v, self.currency)  # noqa: E731
         zero = Decimal(0)
-        grid = Table.grid(expand=True)
-        grid.add_column(ratio=1)
-        grid.add_column(justify="right")
-        grid.add_row("Items", fmt_qty(self.items))
-        grid.add_row("Subtotal", money(t.subtotal if t else zero))
-        grid.add_row("Discounts", money(-(t.discount_total if t else zero)))
         vat_label = "VAT incl." if (t is None or t.prices_include_vat) else "VAT"
-        grid.add_row(vat_label, money(t.vat if t else zero))
-        grid.add_row(Text("TOTAL", style="bold"), Text(money(t.total if t else zero), style="bold"))
-        if self.member:
-            grid.add_row("Member", Text(printable(self.member)))
+        figures = [
+            ("Items", fmt_qty(self.items)),
+            ("Subtotal", money(t.subtotal if t else zero)),
+            ("Discounts", money(-(t.discount_total if t else zero))),
+            (vat_label, money(t.vat if t else zero)),
+            ("Member", Text(printable(self.member) or "-")),
+            (Text("TOTAL", style="bold"), Text(money(t.total if t else zero), style="bold")),
+        ]
+        # Under the cart (80 columns) the figures go three to a line; beside it, one per line.
+        per_row = 3 if self.size.width >= 60 else 1
+        grid = Table.grid(expand=True, padding=(0, 1))
+        for _ in range(per_row):
+            grid.add_column(ratio=1)
+            grid.add_column(justify="right")
+        for start in range(0, len(figures), per_row):
+            cells = []
+            for label, value in figures[start:start + per_row]:
+                cells += [label, value]
+            grid.add_row(*cells)
         self.query_one("#totals-figures", Static).update(grid)
         self.query_one("#totals-digits", Digits).update(money(t.total if t else zero))
         last = self.last_sale

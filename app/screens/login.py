@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from data.operators import LoginError, OperatorInfo, authenticate
 from data.text import printable
+from widgets.fields import OrderedInput
 
 
 class LoginScreen(Screen):
@@ -29,9 +30,9 @@ class LoginScreen(Screen):
                 yield Label(Text(printable(f"{place.store_name}"), style="bold"), id="login-title")
                 yield Label(Text(f"Store {place.store_id} · terminal {place.terminal_code}"), classes="muted")
                 yield Label("Operator")
-                yield Input(placeholder="operator code", id="login-operator", restrict=r"[0-9A-Za-z]*", max_length=16)
+                yield OrderedInput(placeholder="operator code", id="login-operator", restrict=r"[0-9A-Za-z]*", max_length=16)
                 yield Label("PIN")
-                yield Input(placeholder="PIN", password=True, id="login-pin", restrict=r"[0-9]*", max_length=12)
+                yield OrderedInput(placeholder="PIN", password=True, id="login-pin", restrict=r"[0-9]*", max_length=12)
                 yield Static("", id="login-message")
         yield Footer()
 
@@ -44,27 +45,59 @@ class LoginScreen(Screen):
         msg.update(Text(printable(text)))
         msg.set_class(error, "-error")
 
+    # Keys typed quickly ("1⏎1111⏎" in one burst) reach the operator field before focus has moved on.
+    # The code is fixed when Enter is pressed there; anything typed after it belongs to the PIN.
+    _code: str | None = None
+
     @on(Input.Submitted, "#login-operator")
     def _operator_entered(self, event: Input.Submitted) -> None:
         event.stop()
-        if not event.value.strip():
+        if self._code is not None:
+            self._submit_pin()  # a late Enter that was meant for the PIN field
+            return
+        code = event.value.strip()
+        if not code:
             self._say("type your operator code")
             return
+        self._code = event.value
+        self._move_late_keys()
         self.query_one("#login-pin", Input).focus()
+
+    @on(Input.Changed, "#login-operator")
+    def _operator_changed(self, event: Input.Changed) -> None:
+        if self._code is not None:
+            self._move_late_keys()
+
+    def _move_late_keys(self) -> None:
+        code = self._code or ""
+        value = self.query_one("#login-operator", Input).value  # now, not when the event was sent
+        if value.startswith(code) and len(value) > len(code):
+            self.query_one("#login-pin", Input).insert_text_at_cursor(
+                "".join(ch for ch in value[len(code):] if ch.isdigit()))
+            self.query_one("#login-operator", Input).value = code
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "login-operator":
+            self._code = None  # the cashier went back to correct the code
 
     @on(Input.Submitted, "#login-pin")
     def _pin_entered(self, event: Input.Submitted) -> None:
         event.stop()
+        self._submit_pin()
+
+    def _submit_pin(self) -> None:
         code = self.query_one("#login-operator", Input).value.strip()
+        pin = self.query_one("#login-pin", Input).value
         if not code:
             self._say("type your operator code")
             self.query_one("#login-operator", Input).focus()
             return
-        if not event.value:
+        if not pin:
             self._say("type your PIN")
+            self.query_one("#login-pin", Input).focus()
             return
         self._say("checking…", error=False)
-        self._login(code, event.value)
+        self._login(code, pin)
 
     @work(exclusive=True, group="login")
     async def _login(self, code: str, pin: str) -> None:
@@ -85,6 +118,7 @@ class LoginScreen(Screen):
 
         self.query_one("#login-pin", Input).value = ""
         self.query_one("#login-operator", Input).value = ""
+        self._code = None
         self._say("", error=False)
         self.app.push_screen(SaleScreen(operator))
 
@@ -92,6 +126,7 @@ class LoginScreen(Screen):
         self.query_one("#login-operator", Input).focus()
 
     def action_clear(self) -> None:
+        self._code = None
         for inp in self.query(Input):
             inp.value = ""
         self._say("", error=False)

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from app.config import PaymentSettings
 from app.devices.receipt_layout import tender_name
-from data.money import MoneyError, fmt_money, to_decimal
+from data.money import MoneyError, fmt_money, fmt_qty, to_decimal
 from data.payments import CASH, PaymentState, TenderError
 from data.text import printable
 
@@ -63,7 +63,7 @@ class PaymentScreen(ModalScreen[PaymentState | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        names = " · ".join(f"F{5 + i} {fmt_money(n, self.state.currency)}" for i, n in enumerate(self.notes))
+        names = " · ".join(f"F{5 + i} {fmt_qty(n)}" for i, n in enumerate(self.notes))
         self.query_one("#pay-notes", Static).update(Text(f"Quick cash: {names}" if names else ""))
         self._paint()
         self.query_one("#pay-amount", Input).focus()

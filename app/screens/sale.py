@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from app.messages import PrintFailed, ReceiptPrinted
 from app.printing import print_receipt
@@ -28,6 +28,8 @@ from data.pricing import discount_amount, discount_percent_of, price_cart
 from data.sales import SaleError, commit_sale, last_receipt_number
 from data.text import printable
 from widgets.cart_table import CartTable, cart_rows
+from widgets.fields import OrderedInput
+from widgets.key_footer import KeyFooter
 from widgets.dialogs import ConfirmDialog, PinPrompt, Prompt
 from widgets.status_bar import StatusBar
 from widgets.totals_panel import LastSale, TotalsPanel
@@ -75,9 +77,9 @@ class SaleScreen(Screen):
         Binding("f4", "quantity", "Qty", id="quantity", tooltip="Change the quantity of the selected line"),
         Binding("f5", "price", "Price", id="price", tooltip="Override the price (manager PIN)"),
         Binding("f6", "discount", "Disc", id="discount", tooltip="Discount on the selected line"),
-        Binding("shift+f6", "basket_discount", "Basket disc", id="basket_discount", tooltip="Discount on the basket"),
+        Binding("shift+f6", "basket_discount", "Basket", id="basket_discount", tooltip="Discount on the basket"),
         Binding("delete", "void", "Void", id="void", priority=True, tooltip="Void the selected line"),
-        Binding("f7", "park", "Park/Recall", id="park", tooltip="Park this sale, or recall a parked one"),
+        Binding("f7", "park", "Park", id="park", tooltip="Park this sale, or recall a parked one"),
         Binding("f9", "refund", "Refund", id="refund", tooltip="Refund by receipt number"),
         Binding("f10", "pay", "Pay", id="pay", tooltip="Take payment"),
         Binding("f12", "menu", "Menu", id="menu", tooltip="Reprint, receipt, log out"),
@@ -100,11 +102,11 @@ class SaleScreen(Screen):
             with Vertical(id="sale-main"):
                 with Horizontal(id="scan-row"):
                     yield Label("Scan ›", id="scan-label")
-                    yield Input(placeholder="barcode, SKU, 3*code, or text to search", id="scan")
+                    yield OrderedInput(placeholder="barcode, SKU, 3*code, or text to search", id="scan", clear_on_submit=True)
                 yield CartTable(ctx.currency, id="cart")
             yield TotalsPanel(ctx.currency, id="totals")
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter(rows=2)
 
     @property
     def ctx(self):
@@ -227,17 +229,15 @@ class SaleScreen(Screen):
         product = lookup(self.ctx.engine, code)
         if product is None:
             if not match and not CODE_LIKE.match(code) and not from_scanner:
-                self.scan_input.value = ""
                 self._open_search(code)
                 return False
-            self.error(f"unknown code {code!r}: not a barcode or SKU in the catalogue")
-            if not from_scanner:
+            self.error(f"unknown code {code}")
+            if not from_scanner and not self.scan_input.value:
+                # Back for correction, selected so that the next scan replaces it instead of appending.
                 self.scan_input.value = text
-                self.scan_input.cursor_position = len(text)
+                self.scan_input.select_all()
             return False
         self.add_product(product, quantity)
-        if not from_scanner:
-            self.scan_input.value = ""
         return True
 
     def add_product(self, product: ProductInfo, quantity: Decimal) -> None:

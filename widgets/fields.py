@@ -1,0 +1,29 @@
+"""Input that submits in key order.
+
+Textual resolves Enter as a binding after the key event has bubbled, so in a fast burst
+("1⏎1111⏎" from a pty, or a keyboard-wedge scanner sending two codes back to back) the characters
+after Enter are already in the field when it submits. Here Enter is handled with the other keys,
+in order, so each submit carries exactly what was typed before it.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+
+class OrderedInput(Input):
+    def __init__(self, *args, clear_on_submit: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.clear_on_submit = clear_on_submit
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            value = self.value
+            if self.clear_on_submit:
+                self.value = ""
+            self.post_message(self.Submitted(self, value, None))
+            return
+        await super()._on_key(event)
