@@ -62,18 +62,20 @@ def authenticate(engine: Engine, code: str, pin: str, *, terminal: str | None = 
                  store: str | None = None, purpose: str = "login") -> OperatorInfo:
     """Check a PIN. Five wrong PINs in a row lock the operator for five minutes; all of it audited."""
     code = code.strip()
+    # The failure is raised after the transaction commits: the attempt count and audit row must stick.
+    failure: str | None = None
     with write_session(engine) as s:
         op = s.exec(select(Operator).where(Operator.code == code)).first()
         now = utcnow()
         if op is None or not op.active:
             audit.record(s, f"{purpose}.failed", operator=code, terminal=terminal, store=store,
                          reason="unknown operator")
-            raise LoginError("unknown operator or wrong PIN")
-        if op.locked_until is not None and op.locked_until > now:
+            failure = "unknown operator or wrong PIN"
+        elif op.locked_until is not None and op.locked_until > now:
             minutes = max(1, int((op.locked_until - now).total_seconds() // 60) + 1)
             audit.record(s, f"{purpose}.refused", operator=code, terminal=terminal, store=store, reason="locked")
-            raise LoginError(f"operator {code} is locked for {minutes} more minute(s) after {MAX_FAILED} wrong PINs")
-        if not verify_pin(pin, op.pin_hash):
+            failure = f"operator {code} is locked for {minutes} more minute(s) after {MAX_FAILED} wrong PINs"
+        elif not verify_pin(pin, op.pin_hash):
             op.failed_attempts += 1
             left = MAX_FAILED - op.failed_attempts
             if left <= 0:
@@ -81,16 +83,19 @@ def authenticate(engine: Engine, code: str, pin: str, *, terminal: str | None = 
                 op.failed_attempts = 0
                 audit.record(s, "operator.locked", operator=code, terminal=terminal, store=store,
                              minutes=LOCK_MINUTES)
-                message = f"wrong PIN: operator {code} is locked for {LOCK_MINUTES} minutes"
+                failure = f"wrong PIN: operator {code} is locked for {LOCK_MINUTES} minutes"
             else:
                 audit.record(s, f"{purpose}.failed", operator=code, terminal=terminal, store=store,
                              reason="wrong PIN", attempts_left=left)
-                message = f"wrong PIN ({left} attempt{'s' if left != 1 else ''} left)"
-            raise LoginError(message)
-        op.failed_attempts = 0
-        op.locked_until = None
-        audit.record(s, purpose, operator=code, terminal=terminal, store=store, role=op.role)
-        return _info(op)
+                failure = f"wrong PIN ({left} attempt{'s' if left != 1 else ''} left)"
+        else:
+            op.failed_attempts = 0
+            op.locked_until = None
+            audit.record(s, purpose, operator=code, terminal=terminal, store=store, role=op.role)
+            info = _info(op)
+    if failure is not None:
+        raise LoginError(failure)
+    return info
 
 
 def authorise_manager(engine: Engine, pin: str, *, action: str, terminal: str | None = None,
@@ -104,8 +109,9 @@ def authorise_manager(engine: Engine, pin: str, *, action: str, terminal: str | 
                 continue
             if verify_pin(pin, op.pin_hash):
                 return _info(op)
-        audit.record(s, "override.refused", terminal=terminal, store=store, action=action, reason="wrong manager PIN")
-    raise LoginError("not a manager PIN")
+        audit.record(s, "override.refused", terminal=terminal, store=store, for_action=action,
+                     reason="wrong manager PIN")
+    raise LoginError("not a manager PIN")  # raised after the commit, so the refusal stays audited
 
 
 def by_code(engine: Engine, code: str) -> OperatorInfo | None:

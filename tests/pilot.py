@@ -44,3 +44,12 @@ async def login(pilot: Pilot, operator: str = "1", pin: str = "1111", *, restore
     if restore is not None:
         await pilot.press(restore)
         await settle(pilot)
+
+
+async def press(pilot: Pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+def cart_skus(app) -> list[str]:
+    return [line.sku for line in app.screen.cart.lines]
