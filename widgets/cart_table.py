@@ -35,6 +35,11 @@ def cart_rows(cart: Cart, totals: CartTotals) -> list[CartRow]:
     return rows
 
 
+def right(text: str, width: int) -> Text:
+    """DataTable cells do not honour Text.justify; pad by hand so figures line up on the right."""
+    return Text(text.rjust(width), no_wrap=True)
+
+
 class CartTable(DataTable):
     DEFAULT_CSS = """
     CartTable { height: 1fr; }
@@ -56,7 +61,7 @@ class CartTable(DataTable):
     def on_mount(self) -> None:
         for key, label in self.COLUMNS:
             width = self.NUMERIC_WIDTHS.get(key, self._item_width())
-            self.add_column(Text(label, justify="left" if key == "item" else "right"), key=key, width=width)
+            self.add_column(Text(label) if key == "item" else right(label, width), key=key, width=width)
 
     def _item_width(self) -> int:
         numeric = sum(self.NUMERIC_WIDTHS.values()) + 2 * len(self.COLUMNS) + 2
@@ -70,10 +75,11 @@ class CartTable(DataTable):
 
     def _cells(self, row: CartRow) -> list[Text]:
         name = Text(printable(row.name), no_wrap=True, overflow="ellipsis")
-        price = fmt_money(row.unit_price, self.currency) + ("*" if row.overridden else "")
+        price = fmt_money(row.unit_price, self.currency) + ("*" if row.overridden else " ")
         disc = fmt_money(-row.discount, self.currency) if row.discount else ""
-        return [name, Text(fmt_qty(row.quantity), justify="right"), Text(price, justify="right"),
-                Text(disc, justify="right"), Text(fmt_money(row.total, self.currency), justify="right")]
+        w = self.NUMERIC_WIDTHS
+        return [name, right(fmt_qty(row.quantity), w["qty"]), right(price, w["price"]), right(disc, w["disc"]),
+                right(fmt_money(row.total, self.currency), w["total"])]
 
     def show(self, rows: list[CartRow], *, select: str | None = None) -> None:
         """Diff the rows in by key: remove gone lines, update changed cells, append new lines."""

@@ -69,7 +69,7 @@ class Prompt(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(printable(self._title)), classes="prompt-title")
-            yield Label(Text(printable(self._label)))
+            yield Static(Text(printable(self._label)), classes="prompt-label")
             yield Input(value=self._value, password=self._password, id="prompt-input")
             yield Static("", id="prompt-error", classes="prompt-error")
             yield Static(Text(printable(self._hint or "Enter = OK · Esc = cancel")), classes="prompt-hint")

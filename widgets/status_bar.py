@@ -12,8 +12,8 @@ from data.text import printable
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; width: 100%; background: $panel; color: $text; padding: 0 1; }
-    StatusBar.-error { background: $error; color: $text; }
-    StatusBar.-warning { background: $warning; color: $text; }
+    StatusBar.-status-error { background: $error; color: $text; }
+    StatusBar.-status-warning { background: $warning; color: $text; }
     """
 
     place: reactive[str] = reactive("", init=False)
@@ -38,8 +38,8 @@ class StatusBar(Static):
         self._paint()
 
     def watch_level(self, level: str) -> None:
-        self.set_class(level == "error", "-error")
-        self.set_class(level == "warning", "-warning")
+        self.set_class(level == "error", "-status-error")
+        self.set_class(level == "warning", "-status-warning")
         self._paint()
 
     @property

@@ -18,6 +18,7 @@ from data.money import ZERO, fmt_money, fmt_qty, round_money
 from data.payments import CARD, CASH, PaymentState
 from data.sales import RefundableSale, SaleError, refund_amounts, refundable
 from data.text import printable
+from widgets.cart_table import right
 
 
 def load_refundable(engine, text: str) -> RefundableSale:
@@ -69,12 +70,11 @@ class RefundScreen(ModalScreen[RefundRequest | None]):
         table = self.query_one(DataTable)
         table.add_column("Item", key="item", width=max(16, min(self.app.size.width, 110) - 50))
         for key, label in (("sold", "Sold"), ("done", "Refunded"), ("qty", "Refund"), ("amount", "Amount")):
-            table.add_column(Text(label, justify="right"), key=key, width=10)
+            table.add_column(right(label, 10), key=key, width=10)
         for line in self.sale.lines:
             table.add_row(Text(printable(line.name), no_wrap=True, overflow="ellipsis"),
-                          Text(fmt_qty(line.sold_qty), justify="right"),
-                          Text(fmt_qty(line.refunded_qty), justify="right"), Text("0", justify="right"),
-                          Text("", justify="right"), key=str(line.line_id))
+                          right(fmt_qty(line.sold_qty), 10), right(fmt_qty(line.refunded_qty), 10),
+                          right("0", 10), right("", 10), key=str(line.line_id))
         table.focus()
         self._paint()
 
@@ -91,9 +91,9 @@ class RefundScreen(ModalScreen[RefundRequest | None]):
         for line in self.sale.lines:
             qty = self.quantities[line.line_id]
             amount = refund_amounts(line, qty, self.currency)[0] if qty > 0 else None
-            table.update_cell(str(line.line_id), "qty", Text(fmt_qty(qty), justify="right"))
+            table.update_cell(str(line.line_id), "qty", right(fmt_qty(qty), 10))
             table.update_cell(str(line.line_id), "amount",
-                              Text(fmt_money(amount, self.currency) if amount is not None else "", justify="right"))
+                              right(fmt_money(amount, self.currency) if amount is not None else "", 10))
         self.query_one("#refund-total", Static).update(Text(
             f"To refund: {fmt_money(self.refund_total(), self.currency)}  ·  +/− change the highlighted line, "
             f"a = all, F1 cash back, F2 card back", style="bold"))

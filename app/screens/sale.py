@@ -337,7 +337,7 @@ class SaleScreen(Screen):
             return
         gross = self.totals().for_line(line.line_id).gross
         amount = discount_amount(discount, gross, self.ctx.currency)
-        if not await self._within_limit(amount, gross, f"discount on {line.name}"):
+        if not await self._within_limit(discount, amount, gross, f"discount on {line.name}"):
             return
         self.cart.set_line_discount(line.line_id, discount)
         self._audit("discount.line", line.sku, discount=discount.label(), amount=str(amount), cart=self.cart.uid)
@@ -356,15 +356,16 @@ class SaleScreen(Screen):
         totals = self.totals()
         base = totals.subtotal - totals.line_discounts
         amount = discount_amount(discount, base, self.ctx.currency)
-        if not await self._within_limit(amount, base, "basket discount"):
+        if not await self._within_limit(discount, amount, base, "basket discount"):
             return
         self.cart.basket_discount = discount
         self._audit("discount.basket", discount=discount.label(), amount=str(amount), cart=self.cart.uid)
         self._changed()
         self.say(f"basket discount {discount.label()}")
 
-    async def _within_limit(self, amount: Decimal, base: Decimal, what: str) -> bool:
-        pct = discount_percent_of(amount, base)
+    async def _within_limit(self, discount: Discount, amount: Decimal, base: Decimal, what: str) -> bool:
+        """A percentage is checked as typed (10 % of 52.25 rounds to 5.23, which is still 10 %)."""
+        pct = discount.percent if discount.percent is not None else discount_percent_of(amount, base)
         if pct <= self.operator.discount_limit_pct:
             return True
         approver = await self.approve(f"{what}: {pct:.1f}% is over your {self.operator.discount_limit_pct:f}% limit",

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from data.catalog import ProductInfo, search
 from data.money import fmt_money
 from data.text import printable
+from widgets.cart_table import right
 
 
 class SearchScreen(ModalScreen[ProductInfo | None]):
@@ -47,8 +48,9 @@ class SearchScreen(ModalScreen[ProductInfo | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("SKU", key="sku", width=10)
-        table.add_column("Name", key="name", width=max(20, min(self.app.size.width, 110) - 40))
-        table.add_column(Text("Price", justify="right"), key="price", width=10)
+        box = min(int(self.app.size.width * 0.96), 120) - 4  # #search-box: 96 %, border and padding
+        table.add_column("Name", key="name", width=max(16, box - (10 + 10 + 13) - 2 * 4 - 1))
+        table.add_column(right("Price", 10), key="price", width=10)
         table.add_column("Barcode", key="barcode", width=13)
         self.query_one(Input).focus()
         self._search(self._initial)
@@ -75,7 +77,7 @@ class SearchScreen(ModalScreen[ProductInfo | None]):
             table.clear()
             for i, p in enumerate(event.products):
                 table.add_row(Text(printable(p.sku)), Text(printable(p.display_name), no_wrap=True, overflow="ellipsis"),
-                              Text(fmt_money(p.price, currency), justify="right"), Text(printable(p.barcode or "")),
+                              right(fmt_money(p.price, currency), 10), Text(printable(p.barcode or "")),
                               key=str(i))
         status = self.query_one("#search-status", Static)
         if not event.query.strip():

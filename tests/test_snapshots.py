@@ -1,0 +1,93 @@
+"""Snapshots of login, sale, search and payment at 80×24 and 120×40. Review every changed SVG
+(snapshot_report.html) before accepting it with --snapshot-update."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from tests.conftest import COFFEE, GREENS, HIGHLIGHTER, MILK
+from tests.pilot import enter, login, press, settle, type_text
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch):
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+async def _sale_with_items(pilot) -> None:
+    await login(pilot)
+    for code in (HIGHLIGHTER, "2*" + COFFEE, GREENS, MILK):
+        await enter(pilot, code)
+    await press(pilot, "f6")
+    await enter(pilot, "10%")
+    await press(pilot, "f3")
+    await enter(pilot, "0812345670")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await type_text(pilot, "1")
+        await settle(pilot)
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_login_wrong_pin(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await enter(pilot, "1")
+        await enter(pilot, "0000")
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sale(snap_compare, make_till, size):
+    assert snap_compare(make_till(), terminal_size=size, run_before=_sale_with_items)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sale_unknown_code(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await login(pilot)
+        await enter(pilot, HIGHLIGHTER)
+        await enter(pilot, "999")
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_search(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await login(pilot)
+        await press(pilot, "f2")
+        await type_text(pilot, "กาแฟ")
+        await settle(pilot)
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_payment_split(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await _sale_with_items(pilot)
+        await press(pilot, "f10")
+        await press(pilot, "f2")
+        await enter(pilot, "100")
+        await press(pilot, "f1")
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sale_after_payment_shows_change(snap_compare, make_till, size):
+    async def run_before(pilot):
+        await _sale_with_items(pilot)
+        await press(pilot, "f10")
+        await enter(pilot, "500")
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
