@@ -83,9 +83,12 @@ class PrinterSettings(Section):
     host: str | None = None
     vendor: int | str | None = None
     product: int | str | None = None
+    baudrate: int = 9600
     profile: str = "default"
     width: int = Field(42, ge=24, le=80)
     open_drawer_on_cash: bool = True
+    retry_seconds: float = Field(30, gt=0)
+    """How often jobs left in the spool (printer off, out of paper) are tried again."""
 
 
 class PaymentSettings(Section):

@@ -34,4 +34,4 @@ class TillContext:
 def make_printer(settings: Settings) -> ReceiptPrinter:
     p = settings.printer
     return ReceiptPrinter(p.kind, port=p.port, host=p.host, vendor=p.vendor, product=p.product,
-                          profile=p.profile, width=p.width, home=settings.home)
+                          profile=p.profile, width=p.width, home=settings.home, baudrate=p.baudrate)

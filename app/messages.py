@@ -1,18 +1,31 @@
-"""App-wide messages: results of background work, posted from workers and handled with @on."""
+"""App-wide messages: what device threads and workers report, handled with @on."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
+from app.printing import DrainResult
 
-class ReceiptPrinted(Message):
-    def __init__(self, receipt_number: str) -> None:
+
+class ScanArrived(Message):
+    """A barcode from the serial scanner (posted from its reader thread)."""
+
+    def __init__(self, code: str) -> None:
         super().__init__()
-        self.receipt_number = receipt_number
+        self.code = code
 
 
-class PrintFailed(Message):
-    def __init__(self, receipt_number: str, error: str) -> None:
+class ScannerState(Message):
+    def __init__(self, state: str, detail: str = "") -> None:
         super().__init__()
-        self.receipt_number = receipt_number
-        self.error = error
+        self.state = state
+        self.detail = detail
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ScannerState)
+
+
+class SpoolDrained(Message):
+    def __init__(self, result: DrainResult) -> None:
+        super().__init__()
+        self.result = result

@@ -1,10 +1,18 @@
-"""From a receipt number to paper: load the record, lay it out, send it. Blocking: run it in a worker."""
+"""From the spool to paper: load the record, lay it out, send it. Blocking: run it in a worker.
+
+Jobs leave the spool only once the printer took them; a failure leaves the job (and the ones after it)
+pending for the next retry or reprint, so each receipt is printed once the printer is back.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 from app.context import TillContext
-from app.devices.printer import PrintJob
+from app.devices.printer import PrinterError, PrintJob
 from app.devices.receipt_layout import layout_receipt
+from data import spool
 from data.sales import receipt_doc
 
 
@@ -12,7 +20,40 @@ def receipt_lines(ctx: TillContext, receipt: str, *, copy: bool = False) -> list
     return layout_receipt(receipt_doc(ctx.engine, receipt), ctx.printer.width, copy=copy)
 
 
-def print_receipt(ctx: TillContext, receipt: str, *, open_drawer: bool = False, copy: bool = False) -> None:
-    lines = receipt_lines(ctx, receipt, copy=copy)
-    drawer = open_drawer and ctx.settings.printer.open_drawer_on_cash and not copy
-    ctx.printer.print_job(PrintJob(tuple(lines), cut=True, open_drawer=drawer, code=receipt))
+@dataclass(frozen=True)
+class DrainResult:
+    printed: tuple[str, ...]
+    failed: str | None = None  # the receipt that could not be printed
+    error: str | None = None
+    waiting: int = 0  # jobs still in the spool
+
+
+class Spooler:
+    def __init__(self, ctx: TillContext) -> None:
+        self.ctx = ctx
+        self._lock = threading.Lock()
+
+    def drain(self) -> DrainResult:
+        """Print every pending job of this terminal, in order, stopping at the first failure."""
+        ctx = self.ctx
+        with self._lock:
+            printed: list[str] = []
+            jobs = spool.pending(ctx.engine, ctx.place.terminal_id)
+            for index, job in enumerate(jobs):
+                try:
+                    self._print(job)
+                except PrinterError as exc:
+                    spool.mark_failed(ctx.engine, job.id, str(exc))
+                    return DrainResult(tuple(printed), job.reference, str(exc), len(jobs) - index)
+                spool.mark_printed(ctx.engine, job.id)
+                printed.append(job.reference)
+            return DrainResult(tuple(printed))
+
+    def _print(self, job: spool.SpoolJob) -> None:
+        ctx = self.ctx
+        try:
+            lines = receipt_lines(ctx, job.reference, copy=job.kind == "copy")
+        except Exception as exc:  # noqa: BLE001 - a record that cannot be laid out must not jam the spool
+            raise PrinterError(f"cannot lay out {job.reference}: {exc}") from exc
+        drawer = job.open_drawer and job.kind == "receipt" and ctx.settings.printer.open_drawer_on_cash
+        ctx.printer.print_job(PrintJob(tuple(lines), cut=True, open_drawer=drawer, code=job.reference))

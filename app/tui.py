@@ -5,12 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from collections import deque
+
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
 from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
+from app.devices.scanner import ScannerReader
+from app.messages import ScanArrived, ScannerState, SpoolDrained
+from app.printing import Spooler
 from data.places import Place, ensure_place
 from widgets.key_footer import key_display
 
@@ -27,6 +33,11 @@ class TillApp(App):
         super().__init__()
         self.ctx = ctx
         self.sub_title = f"{ctx.place.store_name} · {ctx.place.store_id}/{ctx.place.terminal_code}"
+        self.spooler = Spooler(ctx)
+        self.scanner: ScannerReader | None = None
+        self.scanner_state = ""
+        self.printer_state = "ok" if ctx.printer.enabled else "none"
+        self.pending_scans: deque[str] = deque()
 
     def get_key_display(self, binding: Binding) -> str:
         if binding.key_display:
@@ -39,6 +50,93 @@ class TillApp(App):
         if self.ctx.settings.keys:
             self.set_keymap(self.ctx.settings.keys)
         self.push_screen(LoginScreen())
+        self._start_scanner()
+        if self.ctx.printer.enabled:
+            self.set_interval(self.ctx.settings.printer.retry_seconds, self._retry_spool)
+            self.print_spool()  # whatever a crash or a dead printer left behind
+
+    def on_unmount(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+
+    # -- scanner ---------------------------------------------------------------------------------
+    def _start_scanner(self) -> None:
+        cfg = self.ctx.settings.scanner
+        if not cfg.port:
+            return
+        self.scanner_state = "connecting"
+        self.scanner = ScannerReader(
+            cfg.port, baudrate=cfg.baudrate, suffix=cfg.suffix, prefix=cfg.prefix,
+            on_scan=lambda code: self.post_message(ScanArrived(code)),
+            on_status=lambda state, detail: self.post_message(ScannerState(state, detail)),
+        )
+        self.scanner.start()
+
+    @on(ScannerState)
+    def _scanner_state(self, event: ScannerState) -> None:
+        self.scanner_state = event.state if event.state != "disconnected" else f"disconnected ({event.detail})"
+        self.show_devices()
+
+    @on(ScanArrived)
+    def _scan(self, event: ScanArrived) -> None:
+        """Where a scan goes: into the search box if search is open, into the sale if the sale screen
+        is showing, otherwise it waits (in order) until the sale screen is back."""
+        from app.screens.sale import SaleScreen
+        from app.screens.search import SearchScreen
+
+        screen = self.screen
+        if isinstance(screen, SearchScreen):
+            screen.set_query(event.code)
+        elif isinstance(screen, SaleScreen) and not self.pending_scans:
+            screen.enter_code(event.code, from_scanner=True)
+        else:
+            self.pending_scans.append(event.code)
+            self.show_devices()
+
+    def take_pending_scans(self) -> list[str]:
+        scans = list(self.pending_scans)
+        self.pending_scans.clear()
+        return scans
+
+    # -- printer ---------------------------------------------------------------------------------
+    @work(thread=True, group="printer", exit_on_error=False)
+    def print_spool(self) -> None:
+        self.post_message(SpoolDrained(self.spooler.drain()))
+
+    def _retry_spool(self) -> None:
+        if self.printer_state != "ok":
+            self.print_spool()
+
+    @on(SpoolDrained)
+    def _drained(self, event: SpoolDrained) -> None:
+        result = event.result
+        if result.error:
+            self.printer_state = f"ERROR: {result.error} ({result.waiting} waiting)"
+            self.bell()
+        else:
+            self.printer_state = "ok"
+        self.show_devices()
+        screen = self.screen
+        if hasattr(screen, "on_printed"):
+            screen.on_printed(result)
+
+    def device_text(self) -> str:
+        parts = []
+        if self.scanner_state:
+            parts.append(f"scanner {self.scanner_state}")
+        if self.pending_scans:
+            parts.append(f"{len(self.pending_scans)} scan(s) waiting")
+        parts.append("no printer" if self.printer_state == "none" else f"printer {self.printer_state}")
+        return " · ".join(parts)
+
+    def show_devices(self) -> None:
+        """Attributes down: every status bar in the stack shows the same device line."""
+        from widgets.status_bar import StatusBar
+
+        text = self.device_text()
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.devices = text
 
 
 def place_from_settings(settings: Settings, engine: Engine) -> Place:

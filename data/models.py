@@ -181,3 +181,20 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=32, index=True)
     subject: str = ""
     detail: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+
+
+class PrintJob(SQLModel, table=True):
+    """The print spool. A sale's receipt job is written in the sale's own transaction, so a printer
+    that is off, out of paper or unplugged delays the paper, never the sale, and loses nothing."""
+
+    __tablename__ = "print_job"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    kind: str = Field(max_length=16)  # receipt | copy | test
+    reference: str = Field(default="", max_length=48)  # the receipt number
+    open_drawer: bool = False
+    status: str = Field(default="pending", max_length=8, index=True)  # pending | printed
+    attempts: int = 0
+    last_error: str = ""
+    created_at: datetime = _now_field()
+    printed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())

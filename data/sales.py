@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, func, select
 
-from data import audit
+from data import audit, spool
 from data.cart import Cart
 from data.db import read_session, write_session
 from data.models import (CartDraft, Member, Operator, Payment, ReceiptSeries, Sale, SaleLine, StockLevel,
@@ -54,9 +54,10 @@ def _move_stock(session: Session, store_id: str, product_id: int, delta: Decimal
 
 
 def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
-                *, at: datetime | None = None) -> str:
+                *, at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False) -> str:
     """Commit a paid cart; returns its receipt number. Committing the same cart twice (a double Enter,
-    a retry after a crash) returns the first receipt number and adds nothing."""
+    a retry after a crash) returns the first receipt number and adds nothing. With print_receipt, the
+    receipt's print job is spooled in the same transaction."""
     if cart.is_empty:
         raise SaleError("the cart is empty")
     totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
@@ -90,6 +91,8 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
             s.add(Payment(sale_id=sale.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
                           change=t.change, reference=t.reference))
         s.exec(delete(CartDraft).where(CartDraft.uid == cart.uid))
+        if print_receipt:
+            spool.add(s, place.terminal_id, "receipt", receipt, open_drawer=open_drawer)
         return receipt
 
 
@@ -162,7 +165,8 @@ def refund_amounts(line: RefundableLine, qty: Decimal, currency: str) -> tuple[D
 
 def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
                   receipt_number: str, quantities: dict[int, Decimal], payment: PaymentState,
-                  *, uid: str, reason: str = "", at: datetime | None = None) -> str:
+                  *, uid: str, reason: str = "", at: datetime | None = None, print_receipt: bool = False,
+                  open_drawer: bool = False) -> str:
     """A refund is a new record referencing the sale; stock comes back. Returns its receipt number."""
     with write_session(engine) as s:
         existing = s.exec(select(Sale.receipt_number).where(Sale.uid == uid)).first()
@@ -215,6 +219,8 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
         audit.record(s, "refund", operator=operator.code, subject=number, store=place.store_id,
                      terminal=place.terminal_code, original=original.receipt_number, approved_by=approver.code,
                      amount=str(total), reason=reason)
+        if print_receipt:
+            spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer)
         return number
 
 

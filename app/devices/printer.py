@@ -16,6 +16,54 @@ from pathlib import Path
 from data.text import printable
 
 
+WRITE_TIMEOUT = 5  # seconds
+STATUS_TIMEOUT = 0.3
+DLE_EOT = b"\x10\x04"
+
+
+def realtime_status(device, n: int) -> int | None:
+    """One DLE EOT n status byte from a pyserial port or a socket; None when the printer does not
+    answer. Raises OSError when the connection is gone."""
+    import socket
+
+    if isinstance(device, socket.socket):
+        device.settimeout(STATUS_TIMEOUT)
+        device.sendall(DLE_EOT + bytes([n]))
+        try:
+            data = device.recv(1)
+        except TimeoutError:
+            return None
+        if data == b"":
+            raise ConnectionError("the printer closed the connection")
+        return data[0]
+    device.reset_input_buffer()
+    device.write(DLE_EOT + bytes([n]))
+    old, device.timeout = device.timeout, STATUS_TIMEOUT
+    try:
+        data = device.read(1)
+    finally:
+        device.timeout = old
+    return data[0] if data else None
+
+
+def printer_problem(query) -> str | None:
+    """What stops printing, from DLE EOT 1 (offline), 2 (cover, paper stop, error) and 4 (paper)."""
+    first = query(1)
+    if first is None:
+        return None  # not a printer that answers; send the job
+    cause = query(2)
+    paper = query(4)
+    if cause is not None and cause & 0x04:
+        return "printer cover is open"
+    if (paper is not None and paper & 0x60 == 0x60) or (cause is not None and cause & 0x20):
+        return "printer is out of paper"
+    if cause is not None and cause & 0x40:
+        return "printer reports an error (paper jam or cutter)"
+    if first & 0x08:
+        return "printer is offline"
+    return None
+
+
 class PrinterError(RuntimeError):
     """The printer could not take the job; the message is shown to the cashier."""
 
@@ -32,8 +80,10 @@ class ReceiptPrinter:
     """Builds the right python-escpos printer for [printer] and sends one job at a time."""
 
     def __init__(self, kind: str, *, port: str | None = None, host: str | None = None, vendor=None,
-                 product=None, profile: str = "default", width: int = 42, home: Path | None = None) -> None:
+                 product=None, profile: str = "default", width: int = 42, home: Path | None = None,
+                 baudrate: int = 9600) -> None:
         self.kind = kind
+        self.baudrate = baudrate
         self.port, self.host, self.vendor, self.product = port, host, vendor, product
         self.profile = profile
         self.width = width
@@ -71,14 +121,29 @@ class ReceiptPrinter:
             host, _, port = (self.host or self.port or "").partition(":")
             if not host:
                 raise PrinterError("[printer] kind = network needs host (and optionally :port)")
-            return escpos_printer.Network(host, port=int(port or 9100), timeout=10, profile=profile)
+            device = escpos_printer.Network(host, port=int(port or 9100), timeout=5, profile=profile)
+            device.open()
+            return device
         if self.kind == "serial":
             if not self.port:
                 raise PrinterError("[printer] kind = serial needs port")
-            return escpos_printer.Serial(self.port, timeout=2, profile=profile)
+            device = escpos_printer.Serial(self.port, baudrate=self.baudrate, timeout=1, profile=profile)
+            device.open()
+            # python-escpos sets no write timeout: a printer that stops reading would block for ever.
+            device.device.write_timeout = WRITE_TIMEOUT
+            return device
         if self.kind == "usb":
             return escpos_printer.Usb(_int(self.vendor), _int(self.product), profile=profile)
         raise PrinterError("no printer is configured ([printer] kind = none)")
+
+    def check_status(self, device) -> None:
+        """Ask a serial or network printer for its real-time status (DLE EOT) and refuse to send a
+        job it cannot print. A printer that does not answer is given the job anyway."""
+        if self.kind not in ("serial", "network"):
+            return
+        problem = printer_problem(lambda n: realtime_status(device.device, n))
+        if problem:
+            raise PrinterError(problem)
 
     def print_job(self, job: PrintJob) -> None:
         """Blocking; call from a worker thread. Raises PrinterError with a message for the cashier."""
@@ -88,6 +153,7 @@ class ReceiptPrinter:
             try:
                 device = self._open()
                 try:
+                    self.check_status(device)
                     device.hw("INIT")
                     for line in job.lines:
                         device.textln(printable(line))
@@ -102,8 +168,14 @@ class ReceiptPrinter:
                         device.cut()
                     if job.open_drawer:
                         device.cashdraw(2)
+                    if self.kind == "network":
+                        # A server that accepted and went away shows here, not on sendall.
+                        self.check_status(device)
                 finally:
-                    device.close()
+                    try:
+                        device.close()
+                    except Exception:  # noqa: BLE001 - closing a vanished tty raises termios.error
+                        pass
             except PrinterError:
                 raise
             except Exception as exc:  # python-escpos raises many kinds; the cashier needs one line

@@ -15,9 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
-from app.messages import PrintFailed, ReceiptPrinted
-from app.printing import print_receipt
-from data import audit, drafts
+from data import audit, drafts, spool
 from data.cart import Cart, CartError, Discount, parse_discount, parse_quantity
 from data.catalog import ProductInfo, lookup
 from data.members import create_member, find_member
@@ -123,14 +121,16 @@ class SaleScreen(Screen):
     def on_mount(self) -> None:
         place = self.ctx.place
         self.status.place = f"{place.store_id}/{place.terminal_code} · {self.operator.name}"
-        printer = self.ctx.printer
-        self.status.devices = f"printer: {printer.kind}" if printer.enabled else "printer: none"
+        self.status.devices = self.app.device_text()
         self._refresh()
         self.scan_input.focus()
         self.call_after_refresh(self._offer_open_cart)
 
     def on_screen_resume(self) -> None:
         self.scan_input.focus()
+        self.status.devices = self.app.device_text()
+        for code in self.app.take_pending_scans():  # scans that arrived while a dialog was open
+            self.enter_code(code, from_scanner=True)
 
     def say(self, message: str, level: str = "info") -> None:
         self.status.say(message, level)
@@ -494,8 +494,10 @@ class SaleScreen(Screen):
             if self.held.tenders:
                 self.say(f"{fmt_money(self.held.remaining, ctx.currency)} still due; F10 to continue")
             return
+        cash = any(t.tender == "cash" for t in state.tenders)
         try:
-            receipt = await asyncio.to_thread(commit_sale, ctx.engine, ctx.place, self.operator, self.cart, state)
+            receipt = await asyncio.to_thread(commit_sale, ctx.engine, ctx.place, self.operator, self.cart, state,
+                                              print_receipt=ctx.printer.enabled, open_drawer=cash)
         except SaleError as exc:
             self.held = None
             self.error(f"sale not saved: {exc}")
@@ -504,40 +506,38 @@ class SaleScreen(Screen):
         self.query_one(TotalsPanel).last_sale = LastSale(receipt, state.paid + change, change)
         self._new_sale()
         self.say(f"sale {receipt} complete · change {fmt_money(change, ctx.currency)}")
-        self.print_receipt(receipt, open_drawer=any(t.tender == "cash" for t in state.tenders))
+        if ctx.printer.enabled:
+            self.app.print_spool()
 
     # -- receipts --------------------------------------------------------------------------------
-    @work(thread=True, group="printer", exit_on_error=False)
-    def print_receipt(self, receipt: str, *, open_drawer: bool = False, copy: bool = False) -> None:
-        ctx = self.ctx
-        if not ctx.printer.enabled:
-            self.post_message(ReceiptPrinted(receipt))
-            return
-        try:
-            print_receipt(ctx, receipt, open_drawer=open_drawer, copy=copy)
-        except Exception as exc:  # noqa: BLE001 - any printer trouble is a warning, never a crash
-            self.post_message(PrintFailed(receipt, str(exc)))
-        else:
-            self.post_message(ReceiptPrinted(receipt))
-
-    @on(ReceiptPrinted)
-    def _printed(self, event: ReceiptPrinted) -> None:
-        if self.ctx.printer.enabled:
-            self.status.devices = "printer: ok"
-
-    @on(PrintFailed)
-    def _print_failed(self, event: PrintFailed) -> None:
-        self.status.devices = "printer: ERROR"
-        self.say(f"receipt {event.receipt_number} not printed: {event.error} (Ctrl+R reprints)", "warning")
+    def on_printed(self, result) -> None:
+        """The app drained the spool; a failure is a warning, the sale is already safe."""
+        if result.error:
+            self.say(f"receipt {result.failed} not printed: {result.error} · it stays in the spool; "
+                     "Ctrl+R prints it when the printer is back", "warning")
 
     def action_reprint(self) -> None:
-        receipt = last_receipt_number(self.ctx.engine, self.ctx.place.terminal_id)
+        ctx = self.ctx
+        if not ctx.printer.enabled:
+            self.error("no printer is configured; F12 shows the last receipt")
+            return
+        waiting = spool.pending(ctx.engine, ctx.place.terminal_id)
+        if waiting:
+            # The printer was down: print what is waiting (once), not an extra copy.
+            self.say(f"printing {len(waiting)} waiting receipt(s)")
+            self.app.print_spool()
+            return
+        receipt = last_receipt_number(ctx.engine, ctx.place.terminal_id)
         if receipt is None:
             self.error("no receipt to reprint yet")
             return
+        self.reprint_copy(receipt)
+
+    def reprint_copy(self, receipt: str) -> None:
         self._audit("receipt.reprint", receipt)
-        self.say(f"reprinting {receipt}")
-        self.print_receipt(receipt, copy=True)
+        spool.enqueue(self.ctx.engine, self.ctx.place.terminal_id, "copy", receipt)
+        self.say(f"reprinting {receipt} (copy)")
+        self.app.print_spool()
 
     @work(exclusive=True, group="flow")
     async def action_menu(self) -> None:
@@ -560,8 +560,10 @@ class SaleScreen(Screen):
             return
         def closed(reprint: bool | None) -> None:
             if reprint:
-                self._audit("receipt.reprint", receipt)
-                self.print_receipt(receipt, copy=True)
+                if self.ctx.printer.enabled:
+                    self.reprint_copy(receipt)
+                else:
+                    self.error("no printer is configured")
 
         self.app.push_screen(ReceiptScreen(receipt), closed)
 
@@ -593,10 +595,12 @@ class SaleScreen(Screen):
             return
         from data.sales import commit_refund
 
+        cash = any(t.tender == "cash" for t in request.payment.tenders)
         try:
             number = await asyncio.to_thread(
                 commit_refund, ctx.engine, ctx.place, self.operator, approver, original.receipt_number,
-                request.quantities, request.payment, uid=request.uid, reason=request.reason)
+                request.quantities, request.payment, uid=request.uid, reason=request.reason,
+                print_receipt=ctx.printer.enabled, open_drawer=cash)
         except SaleError as exc:
             self.error(f"refund not saved: {exc}")
             return
@@ -604,7 +608,8 @@ class SaleScreen(Screen):
         self.query_one(TotalsPanel).last_sale = LastSale(number, paid_back, Decimal(0))
         self.say(f"refund {number}: give back {fmt_money(paid_back, ctx.currency)} "
                  f"({', '.join(t.tender for t in request.payment.tenders)})")
-        self.print_receipt(number, open_drawer=any(t.tender == "cash" for t in request.payment.tenders))
+        if ctx.printer.enabled:
+            self.app.print_spool()
 
 
 def _zone(name: str):

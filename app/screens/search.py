@@ -55,6 +55,12 @@ class SearchScreen(ModalScreen[ProductInfo | None]):
         self.query_one(Input).focus()
         self._search(self._initial)
 
+    def set_query(self, text: str) -> None:
+        """A scan while search is open replaces what was typed."""
+        inp = self.query_one(Input)
+        inp.value = text
+        inp.cursor_position = len(text)
+
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
