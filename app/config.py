@@ -87,6 +87,10 @@ class PrinterSettings(Section):
     profile: str = "default"
     width: int = Field(42, ge=24, le=80)
     open_drawer_on_cash: bool = True
+    cjk: Literal["raster", "gb18030"] = "raster"
+    """Chinese: drawn as an image (any printer), or sent in the printer's GB18030 Kanji mode."""
+    font: str | None = None
+    """TrueType font for lines no code page can print; default: a system font that has the glyphs."""
     retry_seconds: float = Field(30, gt=0)
     """How often jobs left in the spool (printer off, out of paper) are tried again."""
 

@@ -34,4 +34,5 @@ class TillContext:
 def make_printer(settings: Settings) -> ReceiptPrinter:
     p = settings.printer
     return ReceiptPrinter(p.kind, port=p.port, host=p.host, vendor=p.vendor, product=p.product,
-                          profile=p.profile, width=p.width, home=settings.home, baudrate=p.baudrate)
+                          profile=p.profile, width=p.width, home=settings.home, baudrate=p.baudrate,
+                          cjk=p.cjk, font=p.font)

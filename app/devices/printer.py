@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.devices.escpos_text import write_line
 from data.text import printable
 
 
@@ -81,9 +82,11 @@ class ReceiptPrinter:
 
     def __init__(self, kind: str, *, port: str | None = None, host: str | None = None, vendor=None,
                  product=None, profile: str = "default", width: int = 42, home: Path | None = None,
-                 baudrate: int = 9600) -> None:
+                 baudrate: int = 9600, cjk: str = "raster", font: str | None = None) -> None:
         self.kind = kind
         self.baudrate = baudrate
+        self.cjk = cjk
+        self.font = font
         self.port, self.host, self.vendor, self.product = port, host, vendor, product
         self.profile = profile
         self.width = width
@@ -156,7 +159,7 @@ class ReceiptPrinter:
                     self.check_status(device)
                     device.hw("INIT")
                     for line in job.lines:
-                        device.textln(printable(line))
+                        write_line(device, printable(line), width=self.width, cjk=self.cjk, font=self.font)
                     if job.code:
                         device.set(align="center")
                         # python-escpos print()s which renderer it picked; keep that off the console.
