@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     demo_args(sub.add_parser("demo", parents=[common], help="create the demo store if needed, then start"), False)
     demo_args(sub.add_parser("seed-demo", parents=[common], help="create the demo store without starting"), True)
 
+    devices = sub.add_parser("devices", parents=[common], help="scanner and printer")
+    dev_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
+    check = dev_sub.add_parser("check", parents=[common], help="status of the scanner and printer; prints a test page")
+    check.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a scan (default 10)")
+
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
@@ -116,6 +121,8 @@ def _dispatch(args) -> int:
     from app.config import load_settings
 
     settings = load_settings(home)
+    if command == "devices":
+        return _devices_check(settings, args.wait)
     if command == "db":
         from data.db import make_engine, upgrade
 
@@ -123,6 +130,25 @@ def _dispatch(args) -> int:
         print("database upgraded" if ran else "database is up to date")
         return 0
     return _run(settings)
+
+
+def _devices_check(settings, wait: float) -> int:
+    from app.context import make_printer
+    from app.devices.check import check_printer, check_scanner, list_ports
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    ports = list_ports()
+    say("serial ports: " + (", ".join(ports) if ports else "none found"))
+    ok = check_printer(make_printer(settings), settings.store.name, say)
+    scanner = settings.scanner
+    if scanner.port:
+        ok = check_scanner(scanner.port, baudrate=scanner.baudrate, suffix=scanner.suffix, prefix=scanner.prefix,
+                           wait=max(0.0, min(wait, 300.0)), say=say) and ok
+    else:
+        say("scanner: no [scanner] port (a keyboard-wedge scanner types into the sale field)")
+    return 0 if ok else 1
 
 
 def _engine_for(settings):

@@ -8,7 +8,9 @@ is drawn with Pillow and sent as a raster image, so the customer never gets ques
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import logging
 import re
 import shutil
@@ -46,7 +48,9 @@ def write_line(device, text: str, *, width: int, cjk: str = "raster", font: str 
     elif encodable(device, text):
         device.textln(text)
         return "text"
-    device.image(render_line(text, width * DOTS_PER_CHAR, font_for(text, font)), impl="bitImageRaster")
+    image = render_line(text, width * DOTS_PER_CHAR, font_for(text, font))
+    with contextlib.redirect_stdout(io.StringIO()):  # python-escpos print()s profile remarks
+        device.image(image, impl="bitImageRaster")
     return "raster"
 
 

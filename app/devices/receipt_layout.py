@@ -120,3 +120,24 @@ def layout_receipt(doc: ReceiptDoc, width: int = 42, *, copy: bool = False) -> l
             out.append(left_right(label, f"{m(base)}  {m(vat)}", width))
     out += ["", center("Thank you", width)]
     return out
+
+
+CHARACTER_SETS = [
+    ("ASCII", "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789 !#$%&()*+,-./:;<=>?@[]_{}"),
+    ("Thai", "กขฃคฅฆงจฉชซฌญฎฏฐฑฒณดตถทธนบปผฝพฟภมยรลวศษสหฬอฮ ร้านกาแฟ ๑๒๓"),
+    ("Cyrillic", "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ абвгд ЄєІіЇї"),
+    ("Finnish", "ÅÄÖ åäö Hyvää päivää"),
+    ("Euro", "€ 3,50"),
+    ("Chinese", "咖啡 茶 谢谢"),
+]
+
+
+def layout_test_page(store_name: str, printer: str, width: int = 42) -> list[str]:
+    """`till devices check`: what this printer can print, one character set per block."""
+    out = [center("TEST PAGE", width), center(printable(store_name), width), center(printable(printer), width),
+           "-" * width, left_right("Width", f"{width} characters", width), "1234567890" * (width // 10), ""]
+    for name, sample in CHARACTER_SETS:
+        out.append(f"{name}:")
+        out += wrap(sample, width)
+    out += ["-" * width, center("end of test page", width)]
+    return out
