@@ -1,0 +1,119 @@
+"""Child process for bench/startup.py: start one app headless, note when it is usable, exit.
+
+    python bench/_startup_child.py till|bare HOME OUT.json
+
+"till" builds the console exactly as `till run --home HOME` does (app.cli: setup_logging, load_settings,
+_engine_for, has_data, make_app) and is ready when the LoginScreen is the active screen with its operator
+Input focused and that state has been painted once. "bare" is a plain Textual app with Header, Input,
+DataTable and Footer, ready when its Input is focused and painted. Timestamps are CLOCK_MONOTONIC, the
+same clock the parent read just before spawning this process.
+"""
+
+import time
+
+T_START = time.clock_gettime(time.CLOCK_MONOTONIC)
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SIZE = (100, 30)
+
+
+def now() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def build_till(home: Path):
+    from app.cli import _engine_for, setup_logging
+    from app.config import load_settings
+    from app.tui import make_app
+    from data.demo import has_data
+
+    marks = {"imported": now()}
+    setup_logging(home)
+    settings = load_settings(home)
+    engine = _engine_for(settings)
+    if not has_data(engine):
+        raise SystemExit("no demo data in " + str(home))
+    till = make_app(settings, engine=engine)
+    marks["built"] = now()
+
+    def ready(a) -> bool:
+        from app.screens.login import LoginScreen
+
+        focused = a.focused
+        return isinstance(a.screen, LoginScreen) and focused is not None and focused.id == "login-operator"
+
+    return till, ready, marks
+
+
+def build_bare(_home: Path):
+    from textual.app import App
+    from textual.widgets import DataTable, Footer, Header, Input
+
+    marks = {"imported": now()}
+
+    class Bare(App):
+        TITLE = "Bare"
+
+        def compose(self):
+            yield Header()
+            yield Input(placeholder="operator code", id="operator")
+            yield DataTable(id="table")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("Item", "Qty", "Price", "Total")
+            self.query_one(Input).focus()
+
+    bare = Bare()
+    marks["built"] = now()
+
+    def ready(a) -> bool:
+        focused = a.focused
+        return focused is not None and focused.id == "operator"
+
+    return bare, ready, marks
+
+
+def main() -> int:
+    mode, home, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    the_app, ready, marks = (build_till if mode == "till" else build_bare)(home)
+    result: dict = {"mode": mode, "start": T_START, **marks}
+
+    async def autopilot(pilot) -> None:
+        a = pilot.app
+        deadline = now() + 60
+        while not ready(a):
+            if now() > deadline:
+                result["error"] = "not ready within 60 s"
+                a.exit(return_code=3)
+                return
+            await asyncio.sleep(0.001)
+        result["focused"] = now()
+        painted = asyncio.Event()
+        a.call_after_refresh(painted.set)
+        await asyncio.wait_for(painted.wait(), 30)
+        result["ready"] = now()
+        a.exit()
+
+    the_app.run(headless=True, size=SIZE, auto_pilot=autopilot)
+    result["exited"] = now()
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    result["vmhwm_kb"] = int(line.split()[1])
+    except OSError:
+        pass
+    out.write_text(json.dumps(result))
+    return 0 if "ready" in result else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
