@@ -74,8 +74,13 @@ class TillApp(App):
 
     @on(ScannerState)
     def _scanner_state(self, event: ScannerState) -> None:
-        self.scanner_state = event.state if event.state != "disconnected" else f"disconnected ({event.detail})"
+        self.scanner_state = event.state
         self.show_devices()
+        if event.state == "disconnected":
+            self.log.warning(f"scanner disconnected: {event.detail}")
+            say = getattr(self.screen, "say", None)
+            if say is not None:
+                say(f"scanner disconnected: {event.detail}; retrying every 2 s", "warning")
 
     @on(ScanArrived)
     def _scan(self, event: ScanArrived) -> None:
@@ -126,7 +131,7 @@ class TillApp(App):
             parts.append(f"scanner {self.scanner_state}")
         if self.pending_scans:
             parts.append(f"{len(self.pending_scans)} scan(s) waiting")
-        parts.append("no printer" if self.printer_state == "none" else f"printer {self.printer_state}")
+        parts.append("no printer" if self.printer_state == "none" else f"printer: {self.printer_state}")
         return " · ".join(parts)
 
     def show_devices(self) -> None:

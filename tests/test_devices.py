@@ -138,9 +138,9 @@ async def test_scan_during_dialogs_goes_to_search_or_waits(scanner_settings, mak
 def test_printer_problem_from_status_bytes():
     assert printer_problem(lambda n: None) is None
     assert printer_problem(ONLINE.get) is None
-    assert printer_problem(PAPER_OUT.get) == "printer is out of paper"
-    assert printer_problem(COVER_OPEN.get) == "printer cover is open"
-    assert printer_problem({1: 0x1A, 2: 0x12, 4: 0x12}.get) == "printer is offline"
+    assert printer_problem(PAPER_OUT.get) == "out of paper"
+    assert printer_problem(COVER_OPEN.get) == "cover open"
+    assert printer_problem({1: 0x1A, 2: 0x12, 4: 0x12}.get) == "offline"
 
 
 @pytest.fixture

@@ -91,3 +91,23 @@ def test_sale_after_payment_shows_change(snap_compare, make_till, size):
         await enter(pilot, "500")
 
     assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+DEVICE_STATES = [
+    pytest.param("connected", "ok", id="scanner-ok-printer-ok"),
+    pytest.param("disconnected", "ERROR: out of paper (1 waiting)", id="scanner-unplugged-printer-no-paper"),
+]
+
+
+@pytest.mark.parametrize("scanner,printer", DEVICE_STATES)
+def test_status_bar_device_states(snap_compare, make_till, scanner, printer):
+    async def run_before(pilot):
+        await login(pilot)
+        await enter(pilot, COFFEE)
+        app = pilot.app
+        app.scanner_state, app.printer_state = scanner, printer
+        app.pending_scans.append("4006381333931")
+        app.show_devices()
+        await settle(pilot)
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)

@@ -36,7 +36,7 @@ def cart_rows(cart: Cart, totals: CartTotals) -> list[CartRow]:
 
 
 def right(text: str, width: int) -> Text:
-    """DataTable cells do not honour Text.justify; pad by hand so figures line up on the right."""
+    """A figure padded to its column width, so amounts line up on the right."""
     return Text(text.rjust(width), no_wrap=True)
 
 

@@ -1,19 +1,24 @@
-"""One line under the cart: where we are, who is logged in, and the last message (info or error)."""
+"""Two lines under the cart: the last message (coloured by level), then where we are, who is logged
+in and what the devices are doing. Two lines so that neither crowds the other out at 80 columns."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from data.text import printable
 
 
-class StatusBar(Static):
+class StatusBar(Vertical):
     DEFAULT_CSS = """
-    StatusBar { height: 1; width: 100%; background: $panel; color: $text; padding: 0 1; }
-    StatusBar.-status-error { background: $error; color: $text; }
-    StatusBar.-status-warning { background: $warning; color: $text; }
+    StatusBar { height: 2; width: 100%; background: $panel; color: $text; }
+    StatusBar > Static { height: 1; width: 100%; padding: 0 1; }
+    StatusBar > #status-message.-status-error { background: $error; color: $text; text-style: bold; }
+    StatusBar > #status-message.-status-warning { background: $warning; color: $background; text-style: bold; }
+    StatusBar > #status-place { color: $text-muted; }
     """
 
     place: reactive[str] = reactive("", init=False)
@@ -21,11 +26,15 @@ class StatusBar(Static):
     level: reactive[str] = reactive("info", init=False)
     devices: reactive[str] = reactive("", init=False)
 
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-message")
+        yield Static(id="status-place")
+
     def on_mount(self) -> None:
         self._paint()
 
     def say(self, message: str, level: str = "info") -> None:
-        self.message = message
+        self.message = printable(message)
         self.level = level
 
     def watch_place(self) -> None:
@@ -38,19 +47,21 @@ class StatusBar(Static):
         self._paint()
 
     def watch_level(self, level: str) -> None:
-        self.set_class(level == "error", "-status-error")
-        self.set_class(level == "warning", "-status-warning")
-        self._paint()
+        line = self.query_one("#status-message", Static)
+        line.set_class(level == "error", "-status-error")
+        line.set_class(level == "warning", "-status-warning")
 
     @property
     def text(self) -> str:
-        return str(self.render())
+        return printable(f"{self.place} │ {self.devices} │ {self.message}")
 
     def _paint(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one("#status-message", Static).update(
+            Text(printable(self.message), no_wrap=True, overflow="ellipsis"))
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(printable(self.place), style="bold")
         if self.devices:
             line.append(" │ " + printable(self.devices))
-        if self.message:
-            line.append(" │ " + printable(self.message))
-        self.update(line)
+        self.query_one("#status-place", Static).update(line)

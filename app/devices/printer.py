@@ -55,13 +55,13 @@ def printer_problem(query) -> str | None:
     cause = query(2)
     paper = query(4)
     if cause is not None and cause & 0x04:
-        return "printer cover is open"
+        return "cover open"
     if (paper is not None and paper & 0x60 == 0x60) or (cause is not None and cause & 0x20):
-        return "printer is out of paper"
+        return "out of paper"
     if cause is not None and cause & 0x40:
-        return "printer reports an error (paper jam or cutter)"
+        return "error (paper jam or cutter)"
     if first & 0x08:
-        return "printer is offline"
+        return "offline"
     return None
 
 
@@ -182,7 +182,8 @@ class ReceiptPrinter:
             except PrinterError:
                 raise
             except Exception as exc:  # python-escpos raises many kinds; the cashier needs one line
-                raise PrinterError(f"printer ({self.describe()}): {exc.__class__.__name__}: {exc}") from exc
+                reason = getattr(exc, "strerror", None) or str(exc).strip().splitlines()[0][:100] or type(exc).__name__
+                raise PrinterError(f"{self.describe()}: {reason}") from exc
 
 
 def _int(value) -> int:

@@ -513,7 +513,7 @@ class SaleScreen(Screen):
     def on_printed(self, result) -> None:
         """The app drained the spool; a failure is a warning, the sale is already safe."""
         if result.error:
-            self.say(f"receipt {result.failed} not printed: {result.error} · it stays in the spool; "
+            self.say(f"receipt {result.failed} not printed (printer: {result.error}); it waits in the spool, "
                      "Ctrl+R prints it when the printer is back", "warning")
 
     def action_reprint(self) -> None:
