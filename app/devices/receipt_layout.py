@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from rich.cells import cell_len
 
 from data.money import fmt_money, fmt_qty
+from data.documents import PickingListDoc, ReportDoc
 from data.sales import ReceiptDoc
 from data.text import printable
 
@@ -140,4 +141,58 @@ def layout_test_page(store_name: str, printer: str, width: int = 42) -> list[str
         out.append(f"{name}:")
         out += wrap(sample, width)
     out += ["-" * width, center("end of test page", width)]
+    return out
+
+
+def layout_picking_list(doc: PickingListDoc, width: int = 42) -> list[str]:
+    """Customer-order picking list: what to take from the shelf, with boxes to tick."""
+    zone = ZoneInfo(doc.timezone)
+    out = [center("PICKING LIST", width), center(printable(doc.store_name), width), "-" * width,
+           left_right("Order", printable(doc.order_number), width),
+           left_right("Created", doc.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width)]
+    if doc.expected:
+        out.append(left_right("Expected", doc.expected.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width))
+    out += [left_right("Customer", printable(doc.customer), width), left_right("Phone", printable(doc.phone), width)]
+    out += wrap("Delivery: " + printable(doc.delivery), width)
+    out.append("-" * width)
+    for line in doc.lines:
+        out += wrap(f"[ ] {fmt_qty(line.quantity)} x {printable(line.name)}", width)
+        detail = "    " + printable(line.sku) + (f"  {printable(line.barcode)}" if line.barcode else "")
+        out.append(left_right(detail, printable(line.location), width))
+    if doc.comments:
+        out += ["-" * width] + wrap("Note: " + printable(doc.comments), width)
+    out += ["-" * width, left_right("Picked by", "_" * (width // 2), width)]
+    return out
+
+
+def layout_report(doc: ReportDoc, width: int = 42) -> list[str]:
+    """X or Z report at the printer's width; the same figures the screen and the JSON show."""
+    m = lambda v: fmt_money(v, doc.currency)  # noqa: E731
+    zone = ZoneInfo(doc.timezone)
+    title = f"Z REPORT #{doc.number}" if doc.kind == "Z" else "X REPORT (running)"
+    out = [center(title, width), center(printable(doc.store_name), width),
+           center(f"{doc.store_id} / {doc.terminal}", width), "-" * width,
+           left_right("Business day", doc.business_date, width),
+           left_right("From", doc.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width),
+           left_right("To", doc.closed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width), "-" * width,
+           left_right(f"Sales ({doc.sales_count})", m(doc.sales_total), width),
+           left_right(f"Refunds ({doc.refunds_count})", m(-doc.refunds_total), width),
+           left_right("Discounts given", m(doc.discounts_total), width),
+           left_right("Deposits", m(doc.deposits_total), width),
+           left_right("Voided lines", str(doc.voids_count), width), "-" * width, "Tenders"]
+    out += [left_right("  " + tender_name(t), m(v), width) for t, v in doc.tenders]
+    for label, amount in doc.cash_movements:
+        out.append(left_right("  " + printable(label), m(amount), width))
+    out.append(left_right("Expected cash", m(doc.expected_cash), width))
+    if doc.counted_cash is not None:
+        out.append(left_right("Counted cash", m(doc.counted_cash), width))
+        out.append(left_right("Variance", m(doc.variance or 0), width))
+    out += ["-" * width, "VAT"]
+    out += [left_right(f"  {fmt_qty(Decimal(rate))}%", f"{m(base)}  {m(vat)}", width) for rate, base, vat in doc.vat]
+    out += ["-" * width, left_right("Receipts", f"{doc.first_receipt or '-'} ..", width),
+            left_right("", doc.last_receipt or "-", width)]
+    if doc.receipt_gaps:
+        out += wrap("GAPS IN RECEIPT NUMBERS: " + ", ".join(doc.receipt_gaps), width)
+    else:
+        out.append(left_right("Receipt number gaps", "none", width))
     return out
