@@ -185,7 +185,7 @@ def _demo(args, home: Path, *, start: bool) -> int:
     settings = load_settings(home)
     engine = _engine_for(settings)
     from app.tui import place_from_settings
-    from data.demo import has_data, seed_demo
+    from data.demo import has_data
 
     place = place_from_settings(settings, engine)
     if has_data(engine):

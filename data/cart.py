@@ -6,7 +6,7 @@ It is saved as JSON on every change (drafts.py), so it holds only plain data and
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -156,7 +156,15 @@ class Cart:
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return _plain(asdict(self))
+        """Plain JSON-ready data; written out by hand because it runs on every scan."""
+        return {
+            "uid": self.uid, "member_id": self.member_id, "member_phone": self.member_phone,
+            "member_name": self.member_name, "basket_discount": _discount_dict(self.basket_discount),
+            "lines": [{"line_id": l.line_id, "product_id": l.product_id, "sku": l.sku, "name": l.name,
+                       "quantity": str(l.quantity), "unit_price": str(l.unit_price),
+                       "original_price": str(l.original_price), "vat_rate": str(l.vat_rate),
+                       "barcode": l.barcode, "discount": _discount_dict(l.discount)} for l in self.lines],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Cart:
@@ -181,11 +189,5 @@ def _discount(d: dict | None) -> Discount:
     return Discount(amount=Decimal(d.get("amount", "0")), percent=None if pct is None else Decimal(pct))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+def _discount_dict(d: Discount) -> dict:
+    return {"amount": str(d.amount), "percent": None if d.percent is None else str(d.percent)}

@@ -1,7 +1,7 @@
 """Products: lookup by barcode or SKU, substring search, and upserts that keep the search text right.
 
 Search on SQLite uses the FTS5 trigram index (substrings in Thai, CJK and Latin, three characters or
-more); shorter queries match the start of a SKU or barcode. PostgreSQL uses pg_trgm on the same text.
+more); shorter queries scan the same text. PostgreSQL uses pg_trgm on it.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from data.barcodes import validate_gtin
-from data.db import is_sqlite, read_session
+from data.db import is_sqlite
 from data.models import Barcode, Product, StockLevel
 from data.types import utcnow
 
@@ -42,82 +42,85 @@ def search_text_for(sku: str, name: str, name_en: str, barcodes: list[str]) -> s
     return " ".join(part for part in (name, name_en, sku, *barcodes) if part)
 
 
-def _info(p: Product, barcode: str | None) -> ProductInfo:
-    return ProductInfo(p.id, p.sku, p.name, p.name_en, p.price, p.vat_rate, barcode)
+_COLUMNS = (Product.id, Product.sku, Product.name, Product.name_en, Product.price, Product.vat_rate)
 
 
-def find_by_code(session: Session, code: str) -> ProductInfo | None:
-    """A scanned or typed code: a barcode first, then a SKU (case-insensitive). Active products only."""
+def _info(row, barcode: str | None) -> ProductInfo:
+    return ProductInfo(row[0], row[1], row[2], row[3], row[4], row[5], barcode)
+
+
+def find_by_code(conn: Connection | Session, code: str) -> ProductInfo | None:
+    """A scanned or typed code: a barcode first, then a SKU. Active products only. Core queries on
+    indexed columns: this runs on every scan."""
     code = code.strip()
     if not code:
         return None
-    row = session.exec(
-        select(Product, Barcode.code).join(Barcode, Barcode.product_id == Product.id)
-        .where(Barcode.code == code, Product.active == True)  # noqa: E712
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    row = conn.execute(
+        select(*_COLUMNS, Barcode.code).join_from(Barcode, Product, Barcode.product_id == Product.id)
+        .where(Barcode.code == code, Product.active.is_(True))
     ).first()
     if row:
-        return _info(row[0], row[1])
-    product = session.exec(select(Product).where(Product.sku == code, Product.active == True)).first()  # noqa: E712
-    if product is None and code != code.upper():
-        # SKUs are kept upper-case; a cashier typing "abc-1" means "ABC-1" (and this stays indexed).
-        product = session.exec(select(Product).where(Product.sku == code.upper(), Product.active == True)).first()  # noqa: E712
-    if product is None:
-        return None
-    return _info(product, first_barcode(session, product.id))
+        return _info(row, row[6])
+    for sku in dict.fromkeys((code, code.upper())):  # SKUs are kept upper-case; "abc-1" means "ABC-1"
+        row = conn.execute(select(*_COLUMNS).where(Product.sku == sku, Product.active.is_(True))).first()
+        if row:
+            return _info(row, first_barcode(conn, row[0]))
+    return None
 
 
-def first_barcode(session: Session, product_id: int) -> str | None:
-    return session.exec(select(Barcode.code).where(Barcode.product_id == product_id).order_by(Barcode.id)).first()
+def first_barcode(conn: Connection | Session, product_id: int) -> str | None:
+    return conn.execute(select(Barcode.code).where(Barcode.product_id == product_id).order_by(Barcode.id)).scalar()
 
 
 def lookup(engine: Engine, code: str) -> ProductInfo | None:
-    with read_session(engine) as s:
-        return find_by_code(s, code)
+    with engine.connect() as conn:
+        return find_by_code(conn, code)
 
 
 def _fts_phrase(query: str) -> str:
     return '"' + query.replace('"', '""') + '"'
 
 
+def _like_contains(query: str) -> str:
+    return "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def search(engine: Engine, query: str, limit: int = SEARCH_LIMIT) -> list[ProductInfo]:
-    """Active products whose name, English name, SKU or barcode contains `query`."""
+    """Active products whose name, English name, SKU or barcode contains `query`, in catalogue order.
+
+    SQLite: three characters or more go through the FTS5 trigram index (unranked: ranking would score
+    every match of "885…" before the LIMIT); shorter ones scan search_text in id order and stop at
+    `limit` matches. PostgreSQL: the pg_trgm index on lower(search_text).
+    """
     query = " ".join(query.split())
     if not query:
         return []
-    with read_session(engine) as s:
+    with engine.connect() as conn:
         if is_sqlite(engine) and len(query) >= 3:
-            ids = [r[0] for r in s.connection().execute(
-                text("SELECT rowid FROM product_fts WHERE product_fts MATCH :q ORDER BY rank LIMIT :n"),
-                {"q": _fts_phrase(query), "n": limit * 2},
-            )]
+            ids = list(conn.execute(text("SELECT rowid FROM product_fts WHERE product_fts MATCH :q LIMIT :n"),
+                                    {"q": _fts_phrase(query), "n": limit + 10}).scalars())
             if not ids:
                 return []
-            products = {p.id: p for p in s.exec(select(Product).where(Product.id.in_(ids), Product.active == True))}  # noqa: E712
-            ordered = [products[i] for i in ids if i in products][:limit]
-        elif is_sqlite(engine):
-            like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            ordered = list(s.exec(
-                select(Product).where(
-                    Product.active == True,  # noqa: E712
-                    or_(Product.sku.like(like, escape="\\"), Product.name.like(like, escape="\\"),
-                        Product.name_en.like(like, escape="\\")),
-                ).order_by(Product.sku).limit(limit)
-            ))
+            rows = {r[0]: r for r in conn.execute(select(*_COLUMNS).where(Product.id.in_(ids), Product.active.is_(True)))}
+            ordered = [rows[i] for i in ids if i in rows][:limit]
         else:
-            like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            ordered = list(s.exec(
-                select(Product).where(Product.active == True, func.lower(Product.search_text).like(like, escape="\\"))  # noqa: E712
-                .order_by(Product.sku).limit(limit)
-            ))
-        barcodes = _first_barcodes(s, [p.id for p in ordered])
-        return [_info(p, barcodes.get(p.id)) for p in ordered]
+            column = Product.search_text if is_sqlite(engine) else func.lower(Product.search_text)
+            pattern = _like_contains(query if is_sqlite(engine) else query.lower())
+            ordered = list(conn.execute(select(*_COLUMNS).where(Product.active.is_(True),
+                                                                column.like(pattern, escape="\\"))
+                                        .order_by(Product.id).limit(limit)))
+        barcodes = _first_barcodes(conn, [r[0] for r in ordered])
+        return [_info(r, barcodes.get(r[0])) for r in ordered]
 
 
-def _first_barcodes(session: Session, ids: list[int]) -> dict[int, str]:
+def _first_barcodes(conn: Connection, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     out: dict[int, str] = {}
-    for pid, code in session.exec(select(Barcode.product_id, Barcode.code).where(Barcode.product_id.in_(ids)).order_by(Barcode.id)):
+    for pid, code in conn.execute(select(Barcode.product_id, Barcode.code).where(Barcode.product_id.in_(ids))
+                                  .order_by(Barcode.id)):
         out.setdefault(pid, code)
     return out
 

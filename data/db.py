@@ -3,6 +3,7 @@ for writes, so two writers queue instead of failing half-way; PostgreSQL uses th
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,10 +62,21 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_WRITERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine with transactions that start BEGIN IMMEDIATE on SQLite (made once per engine)."""
+    w = _WRITERS.get(engine)
+    if w is None:
+        w = _WRITERS[engine] = engine.execution_options(till_write=True)
+    return w
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One write transaction: BEGIN IMMEDIATE on SQLite, committed on success, rolled back on error."""
-    with Session(engine.execution_options(till_write=True), expire_on_commit=False) as session:
+    with Session(writer(engine), expire_on_commit=False) as session:
         with session.begin():
             yield session
 
@@ -107,12 +119,13 @@ def head_revision() -> str:
 
 
 def upgrade(engine: Engine) -> bool:
-    """Apply pending migrations; returns whether anything ran."""
-    from alembic import command
-
+    """Apply pending migrations; returns whether anything ran. Alembic is imported only when there is
+    something to do: it is a large share of start-up otherwise."""
     try:
         if current_revision(engine) == HEAD_REVISION:
             return False
+        from alembic import command
+
         command.upgrade(_alembic_config(engine), "head")
     except DatabaseError:
         raise

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
 from data.cart import Cart
-from data.db import read_session, write_session
+from data.db import read_session, write_session, writer
 from data.models import CartDraft
 from data.types import utcnow
 
@@ -32,21 +32,30 @@ def _info(d: CartDraft) -> DraftInfo:
     return DraftInfo(d.uid, d.label, d.status, d.updated_at, len(cart.lines), cart.item_count(), cart)
 
 
+def _upsert(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(CartDraft)
+
+
 def save_open(engine: Engine, terminal_id: int, operator_id: int | None, cart: Cart) -> None:
-    """Upsert this cart as the terminal's open draft; an empty cart leaves no draft behind."""
-    with write_session(engine) as s:
-        draft = s.exec(select(CartDraft).where(CartDraft.uid == cart.uid)).first()
-        if cart.is_empty and (draft is None or draft.status == "open"):
-            if draft is not None:
-                s.delete(draft)
+    """Upsert this cart as the terminal's open draft; an empty cart leaves no draft behind.
+    One statement in one short write transaction: it runs on every scan."""
+    table = CartDraft.__table__
+    with writer(engine).begin() as conn:
+        if cart.is_empty:
+            conn.execute(delete(CartDraft).where(CartDraft.uid == cart.uid, CartDraft.status == "open"))
             return
-        if draft is None:
-            draft = CartDraft(uid=cart.uid, terminal_id=terminal_id, operator_id=operator_id, status="open")
-            s.add(draft)
-        draft.status = "open"
-        draft.data = cart.to_dict()
-        draft.operator_id = operator_id
-        draft.updated_at = utcnow()
+        now = utcnow()
+        data = cart.to_dict()
+        stmt = _upsert(engine).values(uid=cart.uid, terminal_id=terminal_id, operator_id=operator_id, status="open",
+                                      label="", data=data, created_at=now, updated_at=now)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[table.c.uid],
+            set_={"status": "open", "data": stmt.excluded.data, "operator_id": operator_id,
+                  "updated_at": stmt.excluded.updated_at}))
 
 
 def open_draft(engine: Engine, terminal_id: int) -> DraftInfo | None:

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, delete, func, select
 
 from data import audit, spool
 from data.cart import Cart
-from data.db import read_session, write_session
-from data.models import (CartDraft, Member, Operator, Payment, ReceiptSeries, Sale, SaleLine, StockLevel,
-                         StockMove, Store, Terminal)
+from data.db import read_session, write_session, writer
+from data.models import (CartDraft, Member, Operator, Payment, PrintJob, ReceiptSeries, Sale, SaleLine,
+                         StockLevel, StockMove, Store, Terminal)
 from data.money import ZERO, round_money
 from data.operators import OperatorInfo
 from data.payments import PaymentState
@@ -33,31 +33,65 @@ def format_receipt_number(store_id: str, terminal: str, number: int) -> str:
     return f"{store_id}-{terminal}-{number:06d}"
 
 
-def next_receipt_number(session: Session, place: Place) -> str:
+# Statements built once: the commit runs them with parameters only, so SQLAlchemy neither rebuilds nor
+# recompiles anything per sale (the ORM's .values() on entities costs more than SQLite's work here).
+_T = {t.__tablename__: t.__table__ for t in (Sale, SaleLine, Payment, StockMove, StockLevel, ReceiptSeries,
+                                             CartDraft, PrintJob)}
+_NEXT_NUMBER = (update(_T["receipt_series"]).where(_T["receipt_series"].c.terminal_id == bindparam("b_terminal"))
+                .values(next_number=_T["receipt_series"].c.next_number + 1)
+                .returning(_T["receipt_series"].c.next_number))
+_EXISTING = select(_T["sale"].c.receipt_number).where(_T["sale"].c.uid == bindparam("b_uid"))
+_INSERT_SALE = _T["sale"].insert().returning(_T["sale"].c.id)
+_INSERT_LINE = _T["sale_line"].insert()
+_INSERT_PAYMENT = _T["payment"].insert()
+_INSERT_MOVE = _T["stock_move"].insert()
+_DELETE_DRAFT = delete(_T["cart_draft"]).where(_T["cart_draft"].c.uid == bindparam("b_uid"))
+_STOCK_UPSERT: dict[str, object] = {}
+
+
+def _stock_upsert(dialect: str):
+    """INSERT … ON CONFLICT DO UPDATE on_hand = on_hand + delta: one statement whether or not the item
+    has a stock row at this store yet."""
+    if dialect not in _STOCK_UPSERT:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(_T["stock_level"])
+        _STOCK_UPSERT[dialect] = stmt.on_conflict_do_update(
+            index_elements=[_T["stock_level"].c.store_id, _T["stock_level"].c.product_id],
+            set_={"on_hand": _T["stock_level"].c.on_hand + stmt.excluded.on_hand})
+    return _STOCK_UPSERT[dialect]
+
+
+def next_receipt_number(conn: Connection | Session, place: Place) -> str:
     """Allocate inside the caller's transaction: a rollback gives the number back, so no gaps."""
-    number = session.execute(
-        update(ReceiptSeries).where(ReceiptSeries.terminal_id == place.terminal_id)
-        .values(next_number=ReceiptSeries.next_number + 1).returning(ReceiptSeries.next_number)
-    ).scalar_one()
+    number = conn.execute(_NEXT_NUMBER, {"b_terminal": place.terminal_id}).scalar_one()
     return format_receipt_number(place.store_id, place.terminal_code, number - 1)
 
 
-def _move_stock(session: Session, store_id: str, product_id: int, delta: Decimal, reason: str, sale_id: int) -> None:
-    level = session.get(StockLevel, (store_id, product_id))
-    if level is None:
-        level = StockLevel(store_id=store_id, product_id=product_id, on_hand=ZERO)
-        session.add(level)
-        session.flush()
-    session.execute(update(StockLevel).where(StockLevel.store_id == store_id, StockLevel.product_id == product_id)
-                    .values(on_hand=StockLevel.on_hand + delta))
-    session.add(StockMove(store_id=store_id, product_id=product_id, quantity=delta, reason=reason, sale_id=sale_id))
+def move_stock(conn: Connection | Session, store_id: str, moves: list[tuple[int, Decimal]], reason: str,
+               sale_id: int, at: datetime) -> None:
+    """Change on-hand stock for (product, signed quantity) pairs and journal each move."""
+    if not moves:
+        return
+    if isinstance(conn, Session):
+        conn = conn.connection()  # Core, not ORM bulk semantics, inside the session's transaction
+    deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for pid, qty in moves:
+        deltas[pid] += qty
+    conn.execute(_stock_upsert(conn.dialect.name), [
+        {"store_id": store_id, "product_id": pid, "on_hand": qty, "reserved": ZERO} for pid, qty in sorted(deltas.items())])
+    conn.execute(_INSERT_MOVE, [{"store_id": store_id, "product_id": pid, "quantity": qty, "reason": reason,
+                                 "sale_id": sale_id, "created_at": at} for pid, qty in moves])
 
 
 def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
                 *, at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False) -> str:
     """Commit a paid cart; returns its receipt number. Committing the same cart twice (a double Enter,
     a retry after a crash) returns the first receipt number and adds nothing. With print_receipt, the
-    receipt's print job is spooled in the same transaction."""
+    receipt's print job is spooled in the same transaction. Core statements, one per table: this is
+    the till's hottest write."""
     if cart.is_empty:
         raise SaleError("the cart is empty")
     totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
@@ -65,34 +99,36 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
         raise SaleError("the cart changed while paying; take the payment again")
     if not payment.complete:
         raise SaleError(f"{payment.remaining} is still due")
-    with write_session(engine) as s:
-        existing = s.exec(select(Sale.receipt_number).where(Sale.uid == cart.uid)).first()
+    at = at or utcnow()
+    with writer(engine).begin() as conn:
+        existing = conn.execute(_EXISTING, {"b_uid": cart.uid}).scalar()
         if existing:
             return existing
-        receipt = next_receipt_number(s, place)
-        sale = Sale(
-            uid=cart.uid, kind="sale", receipt_number=receipt, store_id=place.store_id,
-            terminal_id=place.terminal_id, operator_id=operator.id, member_id=cart.member_id,
-            created_at=at or utcnow(), currency=place.currency, prices_include_vat=place.prices_include_vat,
-            subtotal=totals.subtotal, discount_total=totals.discount_total, vat_total=totals.vat,
-            total=totals.total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
-        )
-        s.add(sale)
-        s.flush()
-        for no, (line, lt) in enumerate(zip(cart.lines, totals.lines), start=1):
-            s.add(SaleLine(
-                sale_id=sale.id, line_no=no, product_id=line.product_id, sku=line.sku, barcode=line.barcode,
-                name=line.name, quantity=line.quantity, unit_price=line.unit_price,
-                original_price=line.original_price, line_discount=lt.line_discount,
-                basket_discount=lt.basket_discount, vat_rate=line.vat_rate, vat_amount=lt.vat, total=lt.total,
-            ))
-            _move_stock(s, place.store_id, line.product_id, -line.quantity, "sale", sale.id)
-        for t in payment.tenders:
-            s.add(Payment(sale_id=sale.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
-                          change=t.change, reference=t.reference))
-        s.exec(delete(CartDraft).where(CartDraft.uid == cart.uid))
+        receipt = next_receipt_number(conn, place)
+        sale_id = conn.execute(_INSERT_SALE, {
+            "uid": cart.uid, "kind": "sale", "receipt_number": receipt, "store_id": place.store_id,
+            "terminal_id": place.terminal_id, "operator_id": operator.id, "member_id": cart.member_id,
+            "refund_of_id": None, "authorised_by_id": None, "reason": "", "created_at": at,
+            "currency": place.currency, "prices_include_vat": place.prices_include_vat,
+            "subtotal": totals.subtotal, "discount_total": totals.discount_total, "vat_total": totals.vat,
+            "total": totals.total, "rounding": payment.rounding, "paid_total": payment.paid,
+            "change_total": payment.change,
+        }).scalar_one()
+        conn.execute(_INSERT_LINE, [
+            {"sale_id": sale_id, "line_no": no, "product_id": line.product_id, "sku": line.sku,
+             "barcode": line.barcode, "name": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
+             "original_price": line.original_price, "line_discount": lt.line_discount,
+             "basket_discount": lt.basket_discount, "vat_rate": line.vat_rate, "vat_amount": lt.vat,
+             "total": lt.total, "refund_of_line_id": None}
+            for no, (line, lt) in enumerate(zip(cart.lines, totals.lines), start=1)])
+        move_stock(conn, place.store_id, [(line.product_id, -line.quantity) for line in cart.lines], "sale",
+                   sale_id, at)
+        conn.execute(_INSERT_PAYMENT, [
+            {"sale_id": sale_id, "tender": t.tender, "amount": t.amount, "tendered": t.tendered, "change": t.change,
+             "reference": t.reference} for t in payment.tenders])
+        conn.execute(_DELETE_DRAFT, {"b_uid": cart.uid})
         if print_receipt:
-            spool.add(s, place.terminal_id, "receipt", receipt, open_drawer=open_drawer)
+            spool.add(conn, place.terminal_id, "receipt", receipt, open_drawer=open_drawer, at=at)
         return receipt
 
 
@@ -212,7 +248,9 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
             s.add(SaleLine(sale_id=refund.id, line_no=no, product_id=line.product_id, sku=line.sku, name=line.name,
                            quantity=qty, unit_price=line.unit_price, original_price=line.unit_price,
                            vat_rate=line.vat_rate, vat_amount=vat, total=line_total, refund_of_line_id=lid))
-            _move_stock(s, place.store_id, line.product_id, qty, "refund", refund.id)
+        s.flush()
+        move_stock(s, place.store_id, [(by_id[lid].product_id, qty) for lid, qty in chosen.items()], "refund",
+                   refund.id, refund.created_at)
         for t in payment.tenders:
             s.add(Payment(sale_id=refund.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
                           change=t.change, reference=t.reference))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from data.db import read_session, write_session
@@ -22,9 +23,15 @@ class SpoolJob:
     last_error: str
 
 
-def add(session: Session, terminal_id: int, kind: str, reference: str, *, open_drawer: bool = False) -> None:
+_INSERT = PrintJob.__table__.insert()
+
+
+def add(conn: Connection | Session, terminal_id: int, kind: str, reference: str, *, open_drawer: bool = False,
+        at: datetime | None = None) -> None:
     """In the caller's transaction (the sale's own, for a receipt)."""
-    session.add(PrintJob(terminal_id=terminal_id, kind=kind, reference=reference, open_drawer=open_drawer))
+    conn.execute(_INSERT, {"terminal_id": terminal_id, "kind": kind, "reference": reference,
+                           "open_drawer": open_drawer, "status": "pending", "attempts": 0, "last_error": "",
+                           "created_at": at or utcnow(), "printed_at": None})
 
 
 def enqueue(engine: Engine, terminal_id: int, kind: str, reference: str, *, open_drawer: bool = False) -> None:

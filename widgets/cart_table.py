@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
-from textual import on
-from textual.message import Message
 from textual.widgets import DataTable
 
 from data.cart import Cart
@@ -44,11 +42,6 @@ class CartTable(DataTable):
     DEFAULT_CSS = """
     CartTable { height: 1fr; }
     """
-
-    class LineHighlighted(Message):
-        def __init__(self, line_id: str | None) -> None:
-            super().__init__()
-            self.line_id = line_id
 
     COLUMNS = (("item", "Item"), ("qty", "Qty"), ("price", "Price"), ("disc", "Disc"), ("total", "Total"))
     NUMERIC_WIDTHS = {"qty": 6, "price": 10, "disc": 9, "total": 11}
@@ -98,7 +91,6 @@ class CartTable(DataTable):
                 self._rows[row.line_id] = row
             if select is not None and select in self._rows:
                 self.move_cursor(row=self.get_row_index(select))
-        self._announce()
 
     @property
     def selected_line(self) -> str | None:
@@ -106,11 +98,3 @@ class CartTable(DataTable):
             return None
         key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
         return key.value
-
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        self._announce()
-
-    def _announce(self) -> None:
-        self.post_message(self.LineHighlighted(self.selected_line))

@@ -32,14 +32,19 @@ class TotalsPanel(Vertical):
     TotalsPanel > #totals-last { height: auto; color: $text-muted; }
     """
 
-    totals: reactive[CartTotals | None] = reactive(None, init=False)
-    items: reactive[Decimal] = reactive(Decimal(0), init=False)
-    member: reactive[str] = reactive("", init=False)
     last_sale: reactive[LastSale | None] = reactive(None, init=False)
 
     def __init__(self, currency: str, **kw) -> None:
         super().__init__(**kw)
         self.currency = currency
+        self.totals: CartTotals | None = None
+        self.items = Decimal(0)
+        self.member = ""
+
+    def show(self, totals: CartTotals, items: Decimal, member: str) -> None:
+        """All figures at once, painted once: this runs on every scan."""
+        self.totals, self.items, self.member = totals, items, member
+        self._render_all()
 
     def compose(self) -> ComposeResult:
         yield Static(id="totals-figures")
@@ -47,15 +52,6 @@ class TotalsPanel(Vertical):
         yield Static(id="totals-last")
 
     def on_mount(self) -> None:
-        self._render_all()
-
-    def watch_totals(self) -> None:
-        self._render_all()
-
-    def watch_items(self) -> None:
-        self._render_all()
-
-    def watch_member(self) -> None:
         self._render_all()
 
     def watch_last_sale(self) -> None:

@@ -91,7 +91,6 @@ class SaleScreen(Screen):
         self.operator = operator
         self.cart = Cart()
         self.held = None  # PaymentState with tenders already taken, kept across Escape
-        self.selected: str | None = None
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -147,11 +146,16 @@ class SaleScreen(Screen):
         totals = self.totals()
         table = self.query_one(CartTable)
         table.show(cart_rows(self.cart, totals), select=select)
-        panel = self.query_one(TotalsPanel)
-        panel.totals = totals
-        panel.items = self.cart.item_count()
-        panel.member = self.cart.member_phone or ""
-        self.refresh_bindings()
+        self.query_one(TotalsPanel).show(totals, self.cart.item_count(), self.cart.member_phone or "")
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """What check_action allows depends only on these two facts. Refreshing bindings makes the
+        Footer recompose, which is far too slow to do on every scan."""
+        state = (bool(self.cart.lines), bool(self.held is not None and self.held.tenders))
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            self.refresh_bindings()
 
     def _changed(self, select: str | None = None) -> None:
         """Every change to the cart is saved before the screen shows it: a crash loses nothing."""
@@ -162,11 +166,6 @@ class SaleScreen(Screen):
         self.cart = Cart()
         self.held = None
         self._refresh()
-
-    @on(CartTable.LineHighlighted)
-    def _line_highlighted(self, event: CartTable.LineHighlighted) -> None:
-        self.selected = event.line_id
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in EDIT_ACTIONS and self.held is not None and self.held.tenders:
@@ -489,7 +488,7 @@ class SaleScreen(Screen):
         if self.held is None or self.held.total != totals.total:
             self.held = PaymentState(totals.total, ctx.currency, ctx.place.cash_rounding)
         state = await self.app.push_screen_wait(PaymentScreen(self.held, ctx.settings.payment))
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
         if state is None or not state.complete:
             if self.held.tenders:
                 self.say(f"{fmt_money(self.held.remaining, ctx.currency)} still due; F10 to continue")
