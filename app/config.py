@@ -181,6 +181,16 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {msg}{shown}"
 
 
+def _source_of(error: dict[str, Any], path: Path) -> str:
+    """The environment variable that set the bad value, if one did; else the file."""
+    parts = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    for n in range(len(parts), 0, -1):
+        name = "TILL_" + "__".join(parts[:n]).upper()
+        if any(key.upper() == name for key in os.environ):
+            return f"environment variable {name}"
+    return str(path)
+
+
 def load_settings(home: Path | None = None) -> Settings:
     home = (home or default_home()).expanduser()
     path = home / CONFIG_NAME
@@ -206,7 +216,7 @@ def load_settings(home: Path | None = None) -> Settings:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{path}: {_describe(first)}{extra}") from None
+        raise ConfigError(f"{_source_of(first, path)}: {_describe(first)}{extra}") from None
     settings.home = home
     return settings
 

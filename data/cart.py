@@ -5,6 +5,7 @@ It is saved as JSON on every change (drafts.py), so it holds only plain data and
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -19,23 +20,24 @@ class CartError(ValueError):
     """A change the cart refuses, with the message the cashier sees."""
 
 
+_PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]*)?$|^-?\.[0-9]+$")
+MAX_DISCOUNT_AMOUNT = Decimal("99999999")
+
+
 def parse_quantity(text: str) -> Decimal:
     """Quantities typed by a cashier: positive, at most 3 decimals, at most 9,999."""
     raw = text.strip()
-    try:
-        qty = Decimal(raw)
-    except Exception:
-        raise CartError(f"quantity {raw!r} is not a number") from None
-    if not qty.is_finite():
+    if not _PLAIN_NUMBER.match(raw):
+        if re.match(r"^-?[0-9.]+[eE]", raw):
+            raise CartError(f"quantity {raw!r} is not a plain number")
         raise CartError(f"quantity {raw!r} is not a number")
+    qty = Decimal(raw)
     if qty <= 0:
         raise CartError("quantity must be more than zero")
     if qty > MAX_QUANTITY:
         raise CartError(f"quantity {raw} is more than {MAX_QUANTITY}")
     if qty != qty.quantize(Decimal("0.001")):
         raise CartError("quantity has more than 3 decimal places")
-    if "e" in raw.lower():
-        raise CartError(f"quantity {raw!r} is not a plain number")
     return qty.quantize(Decimal("0.001")).normalize() if qty != qty.to_integral_value() else qty.quantize(Decimal(1))
 
 
@@ -61,12 +63,11 @@ def parse_discount(text: str) -> Discount:
     raw = text.strip().replace(",", "")
     is_percent = raw.endswith("%")
     number = raw[:-1].strip() if is_percent else raw
-    try:
-        value = Decimal(number)
-    except Exception:
-        raise CartError(f"discount {raw!r} is not an amount or a percentage") from None
-    if not value.is_finite() or "e" in number.lower():
+    if not _PLAIN_NUMBER.match(number):
         raise CartError(f"discount {raw!r} is not an amount or a percentage")
+    value = Decimal(number)
+    if value > MAX_DISCOUNT_AMOUNT:
+        raise CartError(f"discount {raw} is too large")
     if value < 0:
         raise CartError("a discount cannot be negative")
     if is_percent:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from data.barcodes import validate_gtin
 from data.db import is_sqlite
 from data.models import Barcode, Product, StockLevel
+from data.text import printable
 from data.types import utcnow
 
 SEARCH_LIMIT = 50
@@ -49,6 +50,14 @@ def _info(row, barcode: str | None) -> ProductInfo:
     return ProductInfo(row[0], row[1], row[2], row[3], row[4], row[5], barcode)
 
 
+# Built once: on every scan only parameters change.
+_BY_BARCODE = (select(*_COLUMNS, Barcode.code).join_from(Barcode, Product, Barcode.product_id == Product.id)
+               .where(Barcode.code == bindparam("b_code"), Product.active.is_(True)))
+_BY_SKU = select(*_COLUMNS).where(Product.sku == bindparam("b_code"), Product.active.is_(True))
+_FIRST_BARCODE = (select(Barcode.code).where(Barcode.product_id == bindparam("b_product"))
+                  .order_by(Barcode.id).limit(1))
+
+
 def find_by_code(conn: Connection | Session, code: str) -> ProductInfo | None:
     """A scanned or typed code: a barcode first, then a SKU. Active products only. Core queries on
     indexed columns: this runs on every scan."""
@@ -57,21 +66,18 @@ def find_by_code(conn: Connection | Session, code: str) -> ProductInfo | None:
         return None
     if isinstance(conn, Session):
         conn = conn.connection()
-    row = conn.execute(
-        select(*_COLUMNS, Barcode.code).join_from(Barcode, Product, Barcode.product_id == Product.id)
-        .where(Barcode.code == code, Product.active.is_(True))
-    ).first()
+    row = conn.execute(_BY_BARCODE, {"b_code": code}).first()
     if row:
         return _info(row, row[6])
     for sku in dict.fromkeys((code, code.upper())):  # SKUs are kept upper-case; "abc-1" means "ABC-1"
-        row = conn.execute(select(*_COLUMNS).where(Product.sku == sku, Product.active.is_(True))).first()
+        row = conn.execute(_BY_SKU, {"b_code": sku}).first()
         if row:
             return _info(row, first_barcode(conn, row[0]))
     return None
 
 
 def first_barcode(conn: Connection | Session, product_id: int) -> str | None:
-    return conn.execute(select(Barcode.code).where(Barcode.product_id == product_id).order_by(Barcode.id)).scalar()
+    return conn.execute(_FIRST_BARCODE, {"b_product": product_id}).scalar()
 
 
 def lookup(engine: Engine, code: str) -> ProductInfo | None:
@@ -94,7 +100,7 @@ def search(engine: Engine, query: str, limit: int = SEARCH_LIMIT) -> list[Produc
     every match of "885…" before the LIMIT); shorter ones scan search_text in id order and stop at
     `limit` matches. PostgreSQL: the pg_trgm index on lower(search_text).
     """
-    query = " ".join(query.split())
+    query = " ".join(printable(query).split())
     if not query:
         return []
     with engine.connect() as conn:

@@ -83,9 +83,9 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
+    # Closing ends the transaction; rows handed out stay readable (a rollback would expire them).
     with Session(engine, expire_on_commit=False) as session:
         yield session
-        session.rollback()
 
 
 def _alembic_config(engine: Engine):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
 from data.barcodes import with_check_digit
@@ -118,6 +118,9 @@ def seed_demo(engine: Engine, place: Place, *, products: int = 1000, sales: int 
             done += len(part)
             report("products", done, len(rows))
         conn.execute(insert(Member), [{"phone": p, "name": n, "created_at": now} for p, n in DEMO_MEMBERS])
+        if conn.dialect.name == "postgresql":
+            # Products went in with explicit ids: move the sequence past them for later inserts.
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('product', 'id'), (SELECT max(id) FROM product))"))
     if sales:
         _seed_sales(engine, place, sales=sales, days=days, rng=rng, report=report, products=len(rows))
     return {"products": len(rows), "operators": len(DEMO_OPERATORS), "members": len(DEMO_MEMBERS), "sales": sales}

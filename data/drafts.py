@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
@@ -32,30 +33,37 @@ def _info(d: CartDraft) -> DraftInfo:
     return DraftInfo(d.uid, d.label, d.status, d.updated_at, len(cart.lines), cart.item_count(), cart)
 
 
-def _upsert(engine: Engine):
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(CartDraft)
+_DRAFTS = CartDraft.__table__
+_DELETE_OPEN = delete(_DRAFTS).where(_DRAFTS.c.uid == bindparam("b_uid"), _DRAFTS.c.status == "open")
+_UPSERT: dict[str, object] = {}
+
+
+def _upsert(dialect: str):
+    """Built once per dialect: constructing ON CONFLICT statements costs more than running them."""
+    if dialect not in _UPSERT:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(_DRAFTS)
+        _UPSERT[dialect] = stmt.on_conflict_do_update(
+            index_elements=[_DRAFTS.c.uid],
+            set_={"status": "open", "data": stmt.excluded.data, "operator_id": stmt.excluded.operator_id,
+                  "updated_at": stmt.excluded.updated_at})
+    return _UPSERT[dialect]
 
 
 def save_open(engine: Engine, terminal_id: int, operator_id: int | None, cart: Cart) -> None:
     """Upsert this cart as the terminal's open draft; an empty cart leaves no draft behind.
     One statement in one short write transaction: it runs on every scan."""
-    table = CartDraft.__table__
     with writer(engine).begin() as conn:
         if cart.is_empty:
-            conn.execute(delete(CartDraft).where(CartDraft.uid == cart.uid, CartDraft.status == "open"))
+            conn.execute(_DELETE_OPEN, {"b_uid": cart.uid})
             return
         now = utcnow()
-        data = cart.to_dict()
-        stmt = _upsert(engine).values(uid=cart.uid, terminal_id=terminal_id, operator_id=operator_id, status="open",
-                                      label="", data=data, created_at=now, updated_at=now)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[table.c.uid],
-            set_={"status": "open", "data": stmt.excluded.data, "operator_id": operator_id,
-                  "updated_at": stmt.excluded.updated_at}))
+        conn.execute(_upsert(conn.dialect.name), {
+            "uid": cart.uid, "terminal_id": terminal_id, "operator_id": operator_id, "status": "open", "label": "",
+            "data": cart.to_dict(), "created_at": now, "updated_at": now})
 
 
 def open_draft(engine: Engine, terminal_id: int) -> DraftInfo | None:

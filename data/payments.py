@@ -74,6 +74,9 @@ class PaymentState:
         if amount > max(due, self.remaining) * MAX_TENDER_FACTOR and amount > 0:
             raise TenderError(f"{amount} is far more than the {due} due; check the amount")
         if tender == CASH:
+            if self.remaining <= amount < due:
+                # Enough in exact money, short in coins the till can give change in.
+                raise TenderError(f"{due} is due in cash (rounded to {self.cash_unit})")
             if amount >= due:
                 self.rounding += due - self.remaining
                 entry = Tender(CASH, amount=due, tendered=amount, change=amount - due, reference=reference)

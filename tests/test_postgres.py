@@ -195,10 +195,6 @@ def test_lookup(pg_engine, place):
     assert catalog.lookup(pg_engine, "nothing") is None
 
 
-@pytest.mark.xfail(strict=True, raises=IntegrityError, reason=(
-    "BUG: data/demo.py seed_demo inserts products with explicit ids (\"id\": first_id + i), which on "
-    "PostgreSQL leaves product_id_seq at 1, so the next product insert (upsert_product) fails with a "
-    "duplicate key on product_pkey"))
 def test_new_product_after_seed(pg_engine, place):
     with write_session(pg_engine) as s:
         catalog.upsert_product(s, sku="NEW-PG-1", name="ใหม่", name_en="Brand new", price=D("12.00"),

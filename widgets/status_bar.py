@@ -31,11 +31,15 @@ class StatusBar(Vertical):
         yield Static(id="status-place")
 
     def on_mount(self) -> None:
+        self.watch_level(self.level)
         self._paint()
 
     def say(self, message: str, level: str = "info") -> None:
-        self.message = printable(message)
-        self.level = level
+        """Message and level together, painted once (this runs on every scan)."""
+        self.set_reactive(StatusBar.message, printable(message))
+        self.set_reactive(StatusBar.level, level)
+        self.watch_level(level)
+        self._paint()
 
     def watch_place(self) -> None:
         self._paint()
@@ -46,22 +50,28 @@ class StatusBar(Vertical):
     def watch_devices(self) -> None:
         self._paint()
 
+    def _line(self, id_: str) -> Static | None:
+        """None until composed: device threads may report before the bar has its children."""
+        found = self.query(f"#{id_}")
+        return found.first(Static) if found else None
+
     def watch_level(self, level: str) -> None:
-        line = self.query_one("#status-message", Static)
-        line.set_class(level == "error", "-status-error")
-        line.set_class(level == "warning", "-status-warning")
+        line = self._line("status-message")
+        if line is not None:
+            line.set_class(level == "error", "-status-error")
+            line.set_class(level == "warning", "-status-warning")
 
     @property
     def text(self) -> str:
         return printable(f"{self.place} │ {self.devices} │ {self.message}")
 
     def _paint(self) -> None:
-        if not self.is_mounted:
+        message, place = self._line("status-message"), self._line("status-place")
+        if message is None or place is None:
             return
-        self.query_one("#status-message", Static).update(
-            Text(printable(self.message), no_wrap=True, overflow="ellipsis"))
+        message.update(Text(printable(self.message), no_wrap=True, overflow="ellipsis"))
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(printable(self.place), style="bold")
         if self.devices:
             line.append(" │ " + printable(self.devices))
-        self.query_one("#status-place", Static).update(line)
+        place.update(line)

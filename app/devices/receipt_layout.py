@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len
+from rich.cells import cell_len, chop_cells
 
 from data.money import fmt_money, fmt_qty
 from data.documents import PickingListDoc, ReportDoc
@@ -20,15 +20,10 @@ TENDER_NAMES = {"cash": "Cash", "card": "Card"}
 
 
 def fit(text: str, width: int) -> str:
-    """Cut `text` to at most `width` cells."""
-    out, used = [], 0
-    for ch in text:
-        w = cell_len(ch)
-        if used + w > width:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out)
+    """Cut `text` to at most `width` cells, never inside a character cluster (emoji, Thai marks)."""
+    if cell_len(text) <= width:
+        return text
+    return chop_cells(text, width)[0] if width > 0 else ""
 
 
 def wrap(text: str, width: int) -> list[str]:

@@ -132,7 +132,9 @@ class SaleScreen(Screen):
             self.enter_code(code, from_scanner=True)
 
     def say(self, message: str, level: str = "info") -> None:
-        self.status.say(message, level)
+        # Device threads report at any time, also while this screen is being built or torn down.
+        for bar in self.query(StatusBar):
+            bar.say(message, level)
 
     def error(self, message: str) -> None:
         self.app.bell()

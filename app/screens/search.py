@@ -49,7 +49,7 @@ class SearchScreen(ModalScreen[ProductInfo | None]):
         table = self.query_one(DataTable)
         table.add_column("SKU", key="sku", width=10)
         box = min(int(self.app.size.width * 0.96), 120) - 4  # #search-box: 96 %, border and padding
-        table.add_column("Name", key="name", width=max(16, box - (10 + 10 + 13) - 2 * 4 - 1))
+        table.add_column("Name", key="name", width=max(16, box - (10 + 10 + 13) - 2 * 4 - 3))  # 2: scrollbar
         table.add_column(right("Price", 10), key="price", width=10)
         table.add_column("Barcode", key="barcode", width=13)
         self.query_one(Input).focus()
