@@ -1,34 +1,68 @@
-"""What every screen needs, built once by make_app and handed down (no globals)."""
+"""What every screen needs, built once by make_app and handed down (no globals).
+
+The database side (engine, place) may arrive a moment after the login screen is painted: opening it
+imports SQLAlchemy, which is most of start-up. Everything the login screen shows comes from the
+settings; `wait_ready` is for the first thing that needs the database (the PIN check).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy.engine import Engine
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.config import Settings
 from app.devices.printer import ReceiptPrinter
 from data.phones import region_of
-from data.places import Place
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from data.places import Place
+
+
+class DatabaseUnavailable(RuntimeError):
+    pass
 
 
 @dataclass
 class TillContext:
     settings: Settings
-    engine: Engine
-    place: Place
     printer: ReceiptPrinter
+    engine: Engine | None = None
+    place: Place | None = None
+    error: str | None = None
+    _ready: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def set_database(self, engine: Engine, place: Place) -> None:
+        self.engine, self.place = engine, place
+        self._ready.set()
+
+    def set_failed(self, error: str) -> None:
+        self.error = error
+        self._ready.set()
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready.is_set() and self.error is None
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Blocking (call from a worker thread): the database is open, or DatabaseUnavailable."""
+        if not self._ready.wait(timeout):
+            raise DatabaseUnavailable("the database is still opening; try again")
+        if self.error is not None:
+            raise DatabaseUnavailable(self.error)
 
     @property
     def currency(self) -> str:
-        return self.place.currency
+        return self.settings.store.currency
 
     @property
     def phone_region(self) -> str:
-        return region_of(self.place.locale)
+        return region_of(self.settings.store.locale)
 
     def audit_where(self) -> dict[str, str]:
-        return {"store": self.place.store_id, "terminal": self.place.terminal_code}
+        return {"store": self.settings.store.id, "terminal": self.settings.store.terminal}
 
 
 def make_printer(settings: Settings) -> ReceiptPrinter:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from app.printing import DrainResult
+if TYPE_CHECKING:
+    from app.printing import DrainResult
+
+
+class DatabaseOpened(Message):
+    def __init__(self, ok: bool) -> None:
+        super().__init__()
+        self.ok = ok
 
 
 class ScanArrived(Message):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy.engine import Engine
 from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -15,10 +14,13 @@ from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
 from app.devices.scanner import ScannerReader
-from app.messages import ScanArrived, ScannerState, SpoolDrained
-from app.printing import Spooler
-from data.places import Place, ensure_place
+from app.messages import DatabaseOpened, ScanArrived, ScannerState, SpoolDrained
 from widgets.key_footer import key_display
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from data.places import Place
 
 
 class TillApp(App):
@@ -32,8 +34,9 @@ class TillApp(App):
     def __init__(self, ctx: TillContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.sub_title = f"{ctx.place.store_name} · {ctx.place.store_id}/{ctx.place.terminal_code}"
-        self.spooler = Spooler(ctx)
+        store = ctx.settings.store
+        self.sub_title = f"{store.name} · {store.id}/{store.terminal}"
+        self.spooler = None  # made when the database is open
         self.scanner: ScannerReader | None = None
         self.scanner_state = ""
         self.printer_state = "ok" if ctx.printer.enabled else "none"
@@ -51,6 +54,42 @@ class TillApp(App):
             self.set_keymap(self.ctx.settings.keys)
         self.push_screen(LoginScreen())
         self._start_scanner()
+        if self.ctx.is_ready:
+            self._database_opened()
+        else:
+            # After the first frame, so the import of the data layer does not hold up the login screen.
+            self.call_after_refresh(self._open_database)
+
+    @work(thread=True, group="database", exit_on_error=False)
+    def _open_database(self) -> None:
+        """After the login screen is up: import the data layer, open and upgrade the database."""
+        try:
+            from data.db import make_engine, upgrade
+
+            engine = make_engine(self.ctx.settings.database_url)
+            upgrade(engine)
+            place = place_from_settings(self.ctx.settings, engine)
+        except Exception as exc:  # noqa: BLE001 - shown on the login screen, and logged
+            self.log.error(f"cannot open the database: {exc}")
+            self.ctx.set_failed(str(exc).splitlines()[0][:200])
+            self.post_message(DatabaseOpened(ok=False))
+            return
+        self.ctx.set_database(engine, place)
+        self.post_message(DatabaseOpened(ok=True))
+
+    @on(DatabaseOpened)
+    def _database_message(self, event: DatabaseOpened) -> None:
+        if event.ok:
+            self._database_opened()
+        else:
+            for screen in self.screen_stack:
+                if hasattr(screen, "database_failed"):
+                    screen.database_failed(self.ctx.error or "cannot open the database")
+
+    def _database_opened(self) -> None:
+        from app.printing import Spooler
+
+        self.spooler = Spooler(self.ctx)
         if self.ctx.printer.enabled:
             self.set_interval(self.ctx.settings.printer.retry_seconds, self._retry_spool)
             self.print_spool()  # whatever a crash or a dead printer left behind
@@ -106,7 +145,8 @@ class TillApp(App):
     # -- printer ---------------------------------------------------------------------------------
     @work(thread=True, group="printer", exit_on_error=False)
     def print_spool(self) -> None:
-        self.post_message(SpoolDrained(self.spooler.drain()))
+        if self.spooler is not None:
+            self.post_message(SpoolDrained(self.spooler.drain()))
 
     def _retry_spool(self) -> None:
         if self.printer_state != "ok":
@@ -145,6 +185,8 @@ class TillApp(App):
 
 
 def place_from_settings(settings: Settings, engine: Engine) -> Place:
+    from data.places import ensure_place
+
     s = settings.store
     return ensure_place(engine, store_id=s.id, store_name=s.name, terminal=s.terminal, currency=s.currency,
                         locale=s.locale, timezone=s.timezone, prices_include_vat=s.prices_include_vat,
@@ -152,12 +194,9 @@ def place_from_settings(settings: Settings, engine: Engine) -> Place:
 
 
 def make_app(settings: Settings, *, engine: Engine | None = None, place: Place | None = None) -> TillApp:
-    """Open (and upgrade) the database named by the settings and build the console around it."""
-    from data.db import make_engine, upgrade
-
-    if engine is None:
-        engine = make_engine(settings.database_url)
-        upgrade(engine)
-    if place is None:
-        place = place_from_settings(settings, engine)
-    return TillApp(TillContext(settings=settings, engine=engine, place=place, printer=make_printer(settings)))
+    """The console for these settings. With an engine (the CLI after a migration, tests) the database
+    is ready at once; without one it is opened in the background once the login screen is painted."""
+    ctx = TillContext(settings=settings, printer=make_printer(settings))
+    if engine is not None:
+        ctx.set_database(engine, place or place_from_settings(settings, engine))
+    return TillApp(ctx)

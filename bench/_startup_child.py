@@ -3,7 +3,7 @@
     python bench/_startup_child.py till|bare HOME OUT.json
 
 "till" builds the console exactly as `till run --home HOME` does (app.cli: setup_logging, load_settings,
-_engine_for, has_data, make_app) and is ready when the LoginScreen is the active screen with its operator
+console_for) and is ready when the LoginScreen is the active screen with its operator
 Input focused and that state has been painted once. "bare" is a plain Textual app with Header, Input,
 DataTable and Footer, ready when its Input is focused and painted. Timestamps are CLOCK_MONOTONIC, the
 same clock the parent read just before spawning this process.
@@ -28,18 +28,13 @@ def now() -> float:
 
 
 def build_till(home: Path):
-    from app.cli import _engine_for, setup_logging
+    from app.cli import console_for, setup_logging
     from app.config import load_settings
-    from app.tui import make_app
-    from data.demo import has_data
 
     marks = {"imported": now()}
     setup_logging(home)
     settings = load_settings(home)
-    engine = _engine_for(settings)
-    if not has_data(engine):
-        raise SystemExit("no demo data in " + str(home))
-    till = make_app(settings, engine=engine)
+    till = console_for(settings)
     marks["built"] = now()
 
     def ready(a) -> bool:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
+from data.revision import HEAD_REVISION
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -107,9 +109,6 @@ def current_revision(engine: Engine) -> str | None:
         return row[0] if row else None
 
 
-# The newest migration. Start-up compares against this instead of loading Alembic's script directory;
-# a test checks it equals Alembic's head.
-HEAD_REVISION = "0002"
 
 
 def head_revision() -> str:

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from data import audit
 from data.db import read_session, write_session
+from data.errors import LoginError
 from data.models import Operator
 from data.pins import hash_pin, verify_pin
 from data.types import utcnow
@@ -34,10 +35,6 @@ class OperatorInfo:
     @property
     def is_manager(self) -> bool:
         return self.role == "manager"
-
-
-class LoginError(Exception):
-    pass
 
 
 def _info(op: Operator) -> OperatorInfo:

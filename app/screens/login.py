@@ -12,7 +12,8 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
-from data.operators import LoginError, OperatorInfo, authenticate
+from app.context import DatabaseUnavailable
+from data.errors import LoginError
 from data.text import printable
 from widgets.fields import OrderedInput
 
@@ -24,11 +25,11 @@ class LoginScreen(Screen):
     AUTO_FOCUS = "#login-operator"
 
     def compose(self) -> ComposeResult:
-        place = self.app.ctx.place
+        store = self.app.ctx.settings.store  # the database may still be opening: show the settings
         with Center(id="login-box"):
             with Vertical(id="login-form"):
-                yield Label(Text(printable(f"{place.store_name}"), style="bold"), id="login-title")
-                yield Label(Text(f"Store {place.store_id} · terminal {place.terminal_code}"), classes="muted")
+                yield Label(Text(printable(store.name), style="bold"), id="login-title")
+                yield Label(Text(printable(f"Store {store.id} · terminal {store.terminal}")), classes="muted")
                 yield Label("Operator")
                 yield OrderedInput(placeholder="operator code", id="login-operator", restrict=r"[0-9A-Za-z]*", max_length=16)
                 yield Label("PIN")
@@ -102,9 +103,16 @@ class LoginScreen(Screen):
     @work(exclusive=True, group="login")
     async def _login(self, code: str, pin: str) -> None:
         ctx = self.app.ctx
+
+        def check():
+            from data.operators import authenticate
+
+            ctx.wait_ready()
+            return authenticate(ctx.engine, code, pin, **ctx.audit_where())
+
         try:
-            operator = await asyncio.to_thread(authenticate, ctx.engine, code, pin, **ctx.audit_where())
-        except LoginError as exc:
+            operator = await asyncio.to_thread(check)
+        except (LoginError, DatabaseUnavailable) as exc:
             pin_input = self.query_one("#login-pin", Input)
             pin_input.value = ""
             self._say(str(exc))
@@ -113,7 +121,7 @@ class LoginScreen(Screen):
             return
         self._logged_in(operator)
 
-    def _logged_in(self, operator: OperatorInfo) -> None:
+    def _logged_in(self, operator) -> None:
         import gc
 
         from app.screens.sale import SaleScreen
@@ -131,6 +139,9 @@ class LoginScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one("#login-operator", Input).focus()
+
+    def database_failed(self, error: str) -> None:
+        self._say(f"database: {error}")
 
     def action_clear(self) -> None:
         self._code = None
