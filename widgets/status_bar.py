@@ -26,9 +26,14 @@ class StatusBar(Vertical):
     level: reactive[str] = reactive("info", init=False)
     devices: reactive[str] = reactive("", init=False)
 
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._message_line = Static(id="status-message")
+        self._place_line = Static(id="status-place")
+
     def compose(self) -> ComposeResult:
-        yield Static(id="status-message")
-        yield Static(id="status-place")
+        yield self._message_line
+        yield self._place_line
 
     def on_mount(self) -> None:
         self.watch_level(self.level)
@@ -50,25 +55,18 @@ class StatusBar(Vertical):
     def watch_devices(self) -> None:
         self._paint()
 
-    def _line(self, id_: str) -> Static | None:
-        """None until composed: device threads may report before the bar has its children."""
-        found = self.query(f"#{id_}")
-        return found.first(Static) if found else None
-
     def watch_level(self, level: str) -> None:
-        line = self._line("status-message")
-        if line is not None:
-            line.set_class(level == "error", "-status-error")
-            line.set_class(level == "warning", "-status-warning")
+        line = self._message_line
+        line.set_class(level == "error", "-status-error")
+        line.set_class(level == "warning", "-status-warning")
 
     @property
     def text(self) -> str:
         return printable(f"{self.place} │ {self.devices} │ {self.message}")
 
     def _paint(self) -> None:
-        message, place = self._line("status-message"), self._line("status-place")
-        if message is None or place is None:
-            return
+        # Device threads may report before the bar is mounted; the lines exist from __init__ on.
+        message, place = self._message_line, self._place_line
         message.update(Text(printable(self.message), no_wrap=True, overflow="ellipsis"))
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(printable(self.place), style="bold")

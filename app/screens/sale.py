@@ -117,6 +117,15 @@ class SaleScreen(Screen):
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
 
+    @property
+    def status_bar(self) -> StatusBar | None:
+        """The screen's status bar once composed (cached: `say` runs on every scan)."""
+        bar = getattr(self, "_status_bar", None)
+        if bar is None:
+            found = self.query_children(StatusBar)
+            bar = self._status_bar = found.first() if found else None
+        return bar
+
     def on_mount(self) -> None:
         place = self.ctx.place
         self.status.place = f"{place.store_id}/{place.terminal_code} · {self.operator.name}"
@@ -133,7 +142,8 @@ class SaleScreen(Screen):
 
     def say(self, message: str, level: str = "info") -> None:
         # Device threads report at any time, also while this screen is being built or torn down.
-        for bar in self.query(StatusBar):
+        bar = self.status_bar
+        if bar is not None:
             bar.say(message, level)
 
     def error(self, message: str) -> None:
