@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, delete, func, select
 
@@ -100,10 +101,21 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
     if not payment.complete:
         raise SaleError(f"{payment.remaining} is still due")
     at = at or utcnow()
+    try:
+        return _insert_sale(engine, place, operator, cart, payment, totals, at, print_receipt, open_drawer)
+    except IntegrityError:
+        # Most likely this cart was committed already (Sale.uid is unique): the whole transaction,
+        # receipt number included, rolled back, and the first receipt stands.
+        with engine.connect() as conn:
+            existing = conn.execute(_EXISTING, {"b_uid": cart.uid}).scalar()
+        if existing is None:
+            raise
+        return existing
+
+
+def _insert_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
+                 totals, at: datetime, print_receipt: bool, open_drawer: bool) -> str:
     with writer(engine).begin() as conn:
-        existing = conn.execute(_EXISTING, {"b_uid": cart.uid}).scalar()
-        if existing:
-            return existing
         receipt = next_receipt_number(conn, place)
         sale_id = conn.execute(_INSERT_SALE, {
             "uid": cart.uid, "kind": "sale", "receipt_number": receipt, "store_id": place.store_id,
