@@ -10,25 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
+from app.config import DEMO_CONFIG, load_settings
 from data.db import make_engine, upgrade
 
-DEMO_TOML = """\
-[store]
-id = "BKK01"
-name = "Demo Store"
-currency = "THB"
-locale = "th_TH"
-timezone = "Asia/Bangkok"
-prices_include_vat = true
-cash_rounding = "0.25"
-terminal = "T1"
-
-[printer]
-kind = "file"
-port = "receipts.prn"
-width = 42
-"""
+DEMO_TOML = DEMO_CONFIG  # the file `till demo` writes: receipts go to receipts.prn in the home folder
 
 HIGHLIGHTER = "4006381333931"  # HL-001, 35.00, 7 % VAT
 COFFEE = "8850000000010"  # CF-001, 45.00
