@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     demo_args(sub.add_parser("demo", parents=[common], help="create the demo store if needed, then start"), False)
     demo_args(sub.add_parser("seed-demo", parents=[common], help="create the demo store without starting"), True)
 
+    report = sub.add_parser("report", parents=[common], help="X (running) and Z (closing) reports")
+    report.add_argument("kind", choices=["x", "z"], help="x: the running report; z: close the day, or reprint one")
+    report.add_argument("--date", help="Z: reprint the kept Z of this business day (YYYY-MM-DD)")
+    report.add_argument("--print", dest="to_printer", action="store_true", help="also print on the receipt printer")
+    report.add_argument("--json", action="store_true", help="JSON instead of text")
+    report.add_argument("--counted", help="Z: close the day with this blind cash count")
+    report.add_argument("--operator", help="Z: the operator closing the day (asked for a PIN)")
+    report.add_argument("--reason", default="", help="Z: why the count differs, when a manager approves")
+
     devices = sub.add_parser("devices", parents=[common], help="scanner and printer")
     dev_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
     check = dev_sub.add_parser("check", parents=[common], help="status of the scanner and printer; prints a test page")
@@ -123,6 +132,8 @@ def _dispatch(args) -> int:
     settings = load_settings(home)
     if command == "devices":
         return _devices_check(settings, args.wait)
+    if command == "report":
+        return _report(settings, args)
     if command == "db":
         from data.db import make_engine, upgrade
 
@@ -130,6 +141,75 @@ def _dispatch(args) -> int:
         print("database upgraded" if ran else "database is up to date")
         return 0
     return _run(settings)
+
+
+def _read_pin(prompt: str) -> str:
+    import getpass
+
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().strip()
+
+
+def _report(settings, args) -> int:
+    import json
+    from decimal import Decimal, InvalidOperation
+
+    from app.devices.receipt_layout import layout_report
+    from app.tui import place_from_settings
+    from data import reports
+    from data.operators import LoginError, authenticate, authorise_manager
+
+    engine = _engine_for(settings)
+    place = place_from_settings(settings, engine)
+    cutoff = settings.store.cutoff
+    if args.kind == "x":
+        if args.date or args.counted:
+            raise CliError("--date and --counted are for Z reports")
+        doc = reports.x_report(engine, place, cutoff=cutoff)
+    elif args.date:
+        doc = reports.z_report(engine, place, args.date)
+        if doc is None:
+            raise CliError(f"no Z report for {args.date} on terminal {place.terminal_code}")
+    elif args.counted is None:
+        raise CliError("closing the day needs the blind count: --counted AMOUNT --operator CODE "
+                       "(or F12 → Close day on the till); --date D reprints a kept Z")
+    else:
+        try:
+            counted = Decimal(args.counted)
+        except InvalidOperation:
+            raise CliError(f"--counted {args.counted!r} is not an amount") from None
+        if not args.operator:
+            raise CliError("--operator CODE: who closes the day")
+        try:
+            operator = authenticate(engine, args.operator, _read_pin(f"PIN for operator {args.operator}: "),
+                                    store=place.store_id, terminal=place.terminal_code, purpose="login")
+            try:
+                doc = reports.close_day(engine, place, operator, {}, counted, cutoff=cutoff,
+                                        tolerance=settings.cash.variance_tolerance)
+            except reports.VarianceNeedsApproval as exc:
+                if not args.reason.strip():
+                    raise CliError(f"{exc}; give --reason and a manager's PIN") from None
+                approver = authorise_manager(engine, _read_pin("Manager PIN: "), action="day close",
+                                             store=place.store_id, terminal=place.terminal_code)
+                doc = reports.close_day(engine, place, operator, {}, counted, cutoff=cutoff,
+                                        tolerance=settings.cash.variance_tolerance, approver=approver,
+                                        reason=args.reason)
+        except LoginError as exc:
+            raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(reports.report_json(doc), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(layout_report(doc, settings.printer.width)))
+    if args.to_printer:
+        from app.context import make_printer
+        from app.devices.printer import PrinterError, PrintJob
+
+        try:
+            make_printer(settings).print_job(PrintJob(tuple(layout_report(doc, settings.printer.width))))
+        except PrinterError as exc:
+            raise CliError(f"report not printed: {exc}") from None
+    return 0
 
 
 def _devices_check(settings, wait: float) -> int:

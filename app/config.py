@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,13 @@ class StoreSettings(Section):
     cash_rounding: Decimal = Decimal("0.25")
     """Smallest cash unit; "0.01" for none."""
     terminal: str = Field("T1", pattern=r"^[A-Za-z0-9]{1,8}$")
+    day_cutoff: str = Field("00:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """Business day starts here (store time); "04:00" puts a 02:00 sale on the day before."""
+
+    @property
+    def cutoff(self) -> time:
+        hour, minute = self.day_cutoff.split(":")
+        return time(int(hour), int(minute))
 
     @field_validator("timezone")
     @classmethod
@@ -102,6 +110,16 @@ class PaymentSettings(Section):
     """Bank notes offered as one-key tenders."""
 
 
+class CashSettings(Section):
+    denominations: list[Decimal] = Field(default_factory=lambda: [Decimal(d) for d in (
+        "1000", "500", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.25")])
+    """The store currency's notes and coins, counted for the float and the day close."""
+    movement_limit: Decimal = Decimal("1000")
+    """Cash in or out above this needs a manager."""
+    variance_tolerance: Decimal = Decimal("20")
+    """A day-close count further than this from the expected cash needs a manager and a reason."""
+
+
 class ConnectorSettings(BaseModel):
     """Export connectors are read here and delivered by the exports runner."""
 
@@ -121,6 +139,7 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = Field(default_factory=ScannerSettings)
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
+    cash: CashSettings = Field(default_factory=CashSettings)
     connectors: list[ConnectorSettings] = Field(default_factory=list)
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> keys, e.g. pay = "f10,ctrl+enter"."""

@@ -61,3 +61,4 @@ class ReportDoc:
     counted_cash: Decimal | None = None
     variance: Decimal | None = None
     cash_movements: tuple[tuple[str, Decimal], ...] = field(default=())
+    rounding_total: Decimal = Decimal(0)  # cash rounding on sales minus refunds

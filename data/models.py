@@ -40,6 +40,7 @@ class ReceiptSeries(SQLModel, table=True):
     __tablename__ = "receipt_series"
     terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
     next_number: int = 1
+    next_z: int = 1  # Z reports are numbered without gaps too
 
 
 class Operator(SQLModel, table=True):
@@ -198,3 +199,64 @@ class PrintJob(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = _now_field()
     printed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+
+
+class Shift(SQLModel, table=True):
+    """A terminal's cash drawer in one operator's hands, from the counted float to the day close."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    operator_id: int = Field(foreign_key="operator.id")
+    opened_at: datetime = _now_field()
+    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+    status: str = Field(default="open", max_length=8, index=True)  # open | closed
+
+
+class CashMovement(SQLModel, table=True):
+    """Cash into or out of the drawer that is not a sale: float, cash in, cash out, safe drop."""
+
+    __tablename__ = "cash_movement"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    shift_id: Optional[int] = Field(default=None, foreign_key="shift.id", index=True)
+    kind: str = Field(max_length=12)  # float | cash_in | cash_out | safe_drop
+    amount: Decimal = Field(sa_type=Money())  # signed: positive goes into the drawer
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    reason: str = ""
+    operator_id: int = Field(foreign_key="operator.id")
+    approved_by_id: Optional[int] = Field(default=None, foreign_key="operator.id")
+    at: datetime = _now_field(index=True)
+
+
+class DayClose(SQLModel, table=True):
+    """A Z report: numbered without gaps per terminal, kept as printed (report holds every figure)."""
+
+    __tablename__ = "day_close"
+    __table_args__ = (UniqueConstraint("terminal_id", "z_number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    z_number: int
+    business_date: str = Field(max_length=10, index=True)
+    opened_at: datetime = Field(sa_type=UTCDateTime())
+    closed_at: datetime = _now_field()
+    last_sale_id: int = 0  # the Z covers sales after the previous Z's last_sale_id up to this one
+    last_movement_id: int = 0
+    counted_cash: Decimal = Field(sa_type=Money())
+    expected_cash: Decimal = Field(sa_type=Money())
+    variance: Decimal = Field(sa_type=Money())
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    operator_id: int = Field(foreign_key="operator.id")
+    approved_by_id: Optional[int] = Field(default=None, foreign_key="operator.id")
+    reason: str = ""
+    report: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+
+
+class DomainEvent(SQLModel, table=True):
+    """Facts other parts pick up (the exports outbox): written in the transaction that made them true."""
+
+    __tablename__ = "domain_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32, index=True)  # day.closed
+    reference: str = Field(default="", max_length=64)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    created_at: datetime = _now_field()

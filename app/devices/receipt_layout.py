@@ -181,7 +181,7 @@ def layout_report(doc: ReportDoc, width: int = 42) -> list[str]:
     out.append(left_right("Expected cash", m(doc.expected_cash), width))
     if doc.counted_cash is not None:
         out.append(left_right("Counted cash", m(doc.counted_cash), width))
-        out.append(left_right("Variance", m(doc.variance or 0), width))
+        out.append(left_right("Variance", m(doc.variance if doc.variance is not None else Decimal(0)), width))
     out += ["-" * width, "VAT"]
     out += [left_right(f"  {fmt_qty(Decimal(rate))}%", f"{m(base)}  {m(vat)}", width) for rate, base, vat in doc.vat]
     out += ["-" * width, left_right("Receipts", f"{doc.first_receipt or '-'} ..", width),
