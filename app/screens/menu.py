@@ -10,7 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-ITEMS = [("reprint", "Reprint last receipt (Ctrl+R)"), ("receipt", "Show last receipt"), ("logout", "Log out")]
+ITEMS = [("reprint", "Reprint last receipt (Ctrl+R)"), ("receipt", "Show last receipt"),
+         ("x_report", "X report"), ("float", "Count the opening float"), ("cash_in", "Cash in"),
+         ("cash_out", "Cash out"), ("safe_drop", "Safe drop"), ("close_day", "Close day (Z report)"),
+         ("logout", "Log out")]
 
 
 class MenuScreen(ModalScreen[str | None]):

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
+from app.screens.cash import CashActions
 from data import audit, drafts, spool
 from data.cart import Cart, CartError, Discount, parse_discount, parse_quantity
 from data.catalog import ProductInfo, lookup
@@ -68,7 +69,7 @@ def _discount(text: str) -> Discount:
         raise ValueError(str(exc)) from None
 
 
-class SaleScreen(Screen):
+class SaleScreen(CashActions, Screen):
     BINDINGS = [
         Binding("f2", "search", "Search", id="search", tooltip="Find a product by name, SKU or barcode"),
         Binding("f3", "member", "Member", id="member", tooltip="Attach a member by phone"),
@@ -559,6 +560,14 @@ class SaleScreen(Screen):
             self.action_reprint()
         elif choice == "receipt":
             self.show_last_receipt()
+        elif choice == "x_report":
+            self.show_x_report()
+        elif choice == "float":
+            self.count_float()
+        elif choice in ("cash_in", "cash_out", "safe_drop"):
+            self.cash_movement(choice)
+        elif choice == "close_day":
+            self.close_day()
         elif choice == "logout":
             self.logout()
 
