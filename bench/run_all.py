@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, RESULT_TAG, demo_home  # noqa: E402
 
-BENCHMARKS = ["startup", "scan", "search", "commit"]
+BENCHMARKS = ["startup", "scan", "search", "commit", "xreport"]
 TIME_LIMIT = 180
 
 
