@@ -99,7 +99,11 @@ def compute(conn: Connection, place: Place, *, kind: str, now: datetime, cutoff:
     expected = cash + sum((v for _, v in moves), ZERO)
     # Receipt numbers of this period must run on from the last Z without a hole.
     numbers = sorted(_receipt_seq(n) for n in conn.execute(select(Sale.receipt_number).where(in_period)).scalars())
-    previous_last = _receipt_seq(last.report.get("last_receipt") or "") if last and last.report else 0
+    # The last receipt before this period: that of the previous Z's last sale (empty Zs carry its id on).
+    previous_last = 0
+    if last is not None and last.last_sale_id:
+        previous_last = _receipt_seq(conn.execute(select(Sale.receipt_number)
+                                                  .where(Sale.id == last.last_sale_id)).scalar() or "")
     gaps = []
     expected_next = previous_last + 1 if previous_last else (numbers[0] if numbers else 1)
     for n in numbers:
@@ -188,7 +192,7 @@ def report_json(doc: ReportDoc) -> dict:
         if isinstance(v, Decimal):
             return str(v)
         if isinstance(v, datetime):
-            return v.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return v.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
         if isinstance(v, tuple | list):
             return [plain(x) for x in v]
         return v
