@@ -4,6 +4,8 @@
     python bench/run_all.py -q         # only the table
     python bench/run_all.py scan commit
 
+The output of every benchmark and the table are also written to bench/out/last-run.txt.
+
 Each benchmark runs as its own process (python bench/<name>.py) with a time limit; its BENCH-RESULT
 lines become the table's rows. The demo store is seeded first, once, so no benchmark pays for it.
 """
@@ -18,26 +20,33 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, RESULT_TAG, demo_home  # noqa: E402
+from _common import BENCH, OUT, RESULT_TAG, demo_home  # noqa: E402
 
-BENCHMARKS = ["startup", "scan", "search", "commit", "xreport"]
+BENCHMARKS = ["startup", "scan", "search", "commit", "xreport", "serial_scan", "receipt"]
 TIME_LIMIT = 180
 
 
-def run(name: str, quiet: bool) -> tuple[list[dict], str | None]:
+LAST_RUN = OUT / "last-run.txt"
+
+
+def run(name: str, quiet: bool, log: list[str]) -> tuple[list[dict], str | None]:
+    """Run bench/<name>.py; its output (without the BENCH-RESULT lines) is printed unless quiet, and
+    always appended to `log`, which ends up in bench/out/last-run.txt."""
     cmd = [sys.executable, str(BENCH / f"{name}.py")]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIME_LIMIT)
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        log += [line for line in out.splitlines() if not line.startswith(RESULT_TAG)]
+        log += [f"  ({name}.py timed out after {TIME_LIMIT} s)", ""]
         return _rows(out), f"timed out after {TIME_LIMIT} s"
     rows = _rows(proc.stdout)
+    lines = [line for line in proc.stdout.splitlines() if not line.startswith(RESULT_TAG)]
+    lines += [f"  ({name}.py took {time.perf_counter() - t0:.0f} s)", ""]
+    log += lines
     if not quiet:
-        for line in proc.stdout.splitlines():
-            if not line.startswith(RESULT_TAG):
-                print(line)
-        print(f"  ({name}.py took {time.perf_counter() - t0:.0f} s)\n", flush=True)
+        print("\n".join(lines), flush=True)
     if proc.returncode != 0 and not rows:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return rows, f"exit {proc.returncode}: {' / '.join(tail)}"
@@ -70,15 +79,17 @@ def main() -> int:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     demo_home()
     results: list[tuple[str, dict]] = []
+    log: list[str] = []
     failures = []
     for name in names:
-        rows, error = run(name, args.quiet)
+        rows, error = run(name, args.quiet, log)
         results += [(name, r) for r in rows]
         if error:
             failures.append(f"{name}: {error}")
             results.append((name, {"name": name, "figure": "failed", "baseline": "–", "ratio": "–",
                                    "target": error[:60], "ok": False}))
     print(table(results))
+    LAST_RUN.write_text("\n".join([*log, table(results), ""]), encoding="utf-8")
     for f in failures:
         print(f"\nFAILED {f}", file=sys.stderr)
     return 1 if failures else 0
