@@ -67,6 +67,26 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--operator", help="Z: the operator closing the day (asked for a PIN)")
     report.add_argument("--reason", default="", help="Z: why the count differs, when a manager approves")
 
+    exports = sub.add_parser("exports", parents=[common], help="the export outbox")
+    ex_sub = exports.add_subparsers(dest="exports_command", metavar="ACTION", required=True)
+    ex_list = ex_sub.add_parser("list", parents=[common], help="export jobs")
+    ex_list.add_argument("--state", choices=["pending", "in_flight", "retry_wait", "uncertain", "blocked", "dead",
+                                             "succeeded", "skipped", "cancelled"])
+    ex_list.add_argument("--connector")
+    ex_list.add_argument("--json", action="store_true")
+    ex_show = ex_sub.add_parser("show", parents=[common], help="one job: payload and every attempt")
+    ex_show.add_argument("id", type=int)
+    ex_show.add_argument("--json", action="store_true")
+    ex_retry = ex_sub.add_parser("retry", parents=[common], help="failed, dead or blocked jobs back to pending")
+    ex_retry.add_argument("ids", type=int, nargs="*")
+    ex_retry.add_argument("--all-failed", action="store_true")
+    ex_retry.add_argument("--connector")
+    ex_skip = ex_sub.add_parser("skip", parents=[common], help="skip a job, with a reason (audited)")
+    ex_skip.add_argument("id", type=int)
+    ex_skip.add_argument("--reason", required=True)
+    ex_run = ex_sub.add_parser("run", parents=[common], help="deliver due jobs now")
+    ex_run.add_argument("--once", action="store_true", help="one pass, then exit (for cron/systemd timers)")
+
     devices = sub.add_parser("devices", parents=[common], help="scanner and printer")
     dev_sub = devices.add_subparsers(dest="devices_command", metavar="ACTION", required=True)
     check = dev_sub.add_parser("check", parents=[common], help="status of the scanner and printer; prints a test page")
@@ -134,6 +154,8 @@ def _dispatch(args) -> int:
         return _devices_check(settings, args.wait)
     if command == "report":
         return _report(settings, args)
+    if command == "exports":
+        return _exports(settings, args)
     if command == "db":
         from data.db import make_engine, upgrade
 
@@ -141,6 +163,88 @@ def _dispatch(args) -> int:
         print("database upgraded" if ran else "database is up to date")
         return 0
     return _run(settings)
+
+
+def _job_dict(job, attempts=None) -> dict:
+    def t(v):
+        return v.isoformat().replace("+00:00", "Z") if v else None
+
+    out = {"id": job.id, "connector": job.connector, "event": job.event, "source": f"{job.source_type}:{job.source_id}",
+           "idempotency_key": job.idempotency_key, "state": job.state, "attempts": job.attempt_count,
+           "next_attempt_at": t(job.next_attempt_at), "last_status": job.last_status, "last_error": job.last_error,
+           "resolution": job.resolution, "created_at": t(job.created_at), "succeeded_at": t(job.succeeded_at)}
+    if attempts is not None:
+        out["payload"] = job.payload
+        out["attempt_log"] = [{"attempt": a.attempt_no, "started_at": t(a.started_at), "finished_at": t(a.finished_at),
+                               "outcome": a.outcome, "status": a.status_code, "error": a.error,
+                               "response_body": a.response_body, "request_headers": a.request_headers}
+                              for a in attempts]
+    return out
+
+
+def _exports(settings, args) -> int:
+    import json
+    import time
+
+    from data import outbox
+
+    engine = _engine_for(settings)
+    action = args.exports_command
+    if action == "list":
+        jobs = [_job_dict(j) for j in outbox.list_jobs(engine, state=args.state, connector=args.connector)]
+        if args.json:
+            print(json.dumps(jobs, ensure_ascii=False, indent=2))
+        else:
+            for j in jobs:
+                print(f"{j['id']:>6}  {j['state']:<10} {j['connector']:<12} {j['event']:<15} {j['source']:<28} "
+                      f"tries {j['attempts']:<2} {j['last_error'][:60]}")
+            if not jobs:
+                print("no export jobs")
+        return 0
+    if action == "show":
+        found = outbox.show_job(engine, args.id)
+        if found is None:
+            raise CliError(f"no export job {args.id}")
+        data = _job_dict(*found)
+        if args.json:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            for key in ("id", "connector", "event", "source", "idempotency_key", "state", "attempts",
+                        "next_attempt_at", "last_status", "last_error", "resolution"):
+                print(f"{key:>16}: {data[key]}")
+            print("         payload:", json.dumps(data["payload"], ensure_ascii=False))
+            for a in data["attempt_log"]:
+                print(f"  attempt {a['attempt']} {a['started_at']} {a['outcome']} status={a['status']} {a['error']}")
+        return 0
+    if action == "retry":
+        if not args.ids and not args.all_failed:
+            raise CliError("name job ids, or --all-failed")
+        done = outbox.retry(engine, args.ids, all_failed=args.all_failed, connector=args.connector,
+                            operator="cli")
+        if args.connector and outbox.paused(engine, args.connector):
+            outbox.set_paused(engine, args.connector, None, operator="cli")
+        print(f"{len(done)} job(s) back to pending")
+        missing = sorted(set(args.ids) - set(done))
+        if missing:
+            raise CliError(f"not retried (unknown, or not failed): {', '.join(map(str, missing))}")
+        return 0
+    if action == "skip":
+        try:
+            ok = outbox.skip(engine, args.id, args.reason, operator="cli")
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        if not ok:
+            raise CliError(f"job {args.id} is unknown or already finished")
+        print(f"job {args.id} skipped")
+        return 0
+    from app.exports import run_once
+
+    while True:
+        report = run_once(settings, engine)
+        print(f"delivered {report.delivered}, not delivered {report.failed} {report.states or ''}".rstrip(), flush=True)
+        if args.once:
+            return 0 if report.failed == 0 else 1
+        time.sleep(5)
 
 
 def _read_pin(prompt: str) -> str:

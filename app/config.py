@@ -121,12 +121,32 @@ class CashSettings(Section):
 
 
 class ConnectorSettings(BaseModel):
-    """Export connectors are read here and delivered by the exports runner."""
+    """Export connectors are read here and delivered by the exports runner. Keys beyond these are
+    kept for the connector kinds that need them (PEAK credentials, …)."""
 
     model_config = ConfigDict(extra="allow")
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     kind: Literal["peak", "webhook", "file_drop", "site"]
     live: bool = False
+    url: str | None = None
+    secret: str | None = None
+    secret_file: Path | None = None
+    events: list[str] = Field(default_factory=lambda: ["sale.completed", "sale.refunded", "order.created",
+                                                       "order.updated", "day.closed"])
+    retry_schedule: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600, 7200, 14400, 28800,
+                                                                 43200, 86400, 86400])
+
+    def secret_value(self) -> str | None:
+        """The secret from the file (readable only by its owner), the environment or till.toml."""
+        env = os.environ.get(f"TILL_CONNECTORS__{self.name.upper()}__SECRET")
+        if env:
+            return env
+        if self.secret_file is not None:
+            path = self.secret_file.expanduser()
+            if path.stat().st_mode & 0o077:
+                raise ConfigError(f"{path}: secret file must be readable only by its owner (chmod 600)")
+            return path.read_text(encoding="utf-8").strip()
+        return self.secret
 
 
 class Settings(BaseSettings):

@@ -37,6 +37,9 @@ class TillApp(App):
         store = ctx.settings.store
         self.sub_title = f"{store.name} · {store.id}/{store.terminal}"
         self.spooler = None  # made when the database is open
+        from app.exports import targets
+
+        self.export_targets = targets(ctx.settings)
         self.scanner: ScannerReader | None = None
         self.scanner_state = ""
         self.printer_state = "ok" if ctx.printer.enabled else "none"
@@ -48,7 +51,13 @@ class TillApp(App):
         return key_display(binding.key)
 
     def on_mount(self) -> None:
+        import sys
+
         from app.screens.login import LoginScreen
+
+        # The scanner's reader thread must get the interpreter back quickly while the screen paints;
+        # the default 5 ms switch interval lets a paint hold a scan for tens of milliseconds.
+        sys.setswitchinterval(0.001)
 
         if self.ctx.settings.keys:
             self.set_keymap(self.ctx.settings.keys)
@@ -90,6 +99,8 @@ class TillApp(App):
         from app.printing import Spooler
 
         self.spooler = Spooler(self.ctx)
+        if any(t.live for t in self.export_targets):
+            self.set_interval(5, self.deliver_exports)  # the sale screen never waits on the network
         if self.ctx.printer.enabled:
             self.set_interval(self.ctx.settings.printer.retry_seconds, self._retry_spool)
             self.print_spool()  # whatever a crash or a dead printer left behind
@@ -147,6 +158,15 @@ class TillApp(App):
     def print_spool(self) -> None:
         if self.spooler is not None:
             self.post_message(SpoolDrained(self.spooler.drain()))
+
+    @work(thread=True, exclusive=True, group="exports", exit_on_error=False)
+    def deliver_exports(self) -> None:
+        from app.exports import run_once
+
+        try:
+            run_once(self.ctx.settings, self.ctx.engine)
+        except Exception as exc:  # noqa: BLE001 - a failing export never stops the till
+            self.log.error(f"exports: {exc}")
 
     def _retry_spool(self) -> None:
         if self.printer_state != "ok":

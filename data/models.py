@@ -260,3 +260,59 @@ class DomainEvent(SQLModel, table=True):
     reference: str = Field(default="", max_length=64)
     payload: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
     created_at: datetime = _now_field()
+
+
+class ExportJob(SQLModel, table=True):
+    """The outbox: one row per (connector, event, source, revision), written in the transaction of the
+    sale, refund or day close it exports. Rows change state; they are never deleted."""
+
+    __tablename__ = "export_job"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    connector: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=48)  # webhook | file_drop
+    event: str = Field(max_length=32)  # sale.completed | sale.refunded | day.closed
+    source_type: str = Field(max_length=16)  # sale | refund | day
+    source_id: str = Field(max_length=64)
+    revision: int = 1
+    idempotency_key: str = Field(unique=True, max_length=200)
+    business_date: Optional[str] = Field(default=None, max_length=10)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    state: str = Field(default="pending", max_length=12, index=True)
+    attempt_count: int = 0
+    max_attempts: int = 12
+    next_attempt_at: datetime = _now_field(index=True)
+    lease_owner: Optional[str] = Field(default=None, max_length=64)
+    lease_expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+    last_error: str = ""
+    last_status: Optional[int] = None
+    remote_id: str = ""
+    resolution: str = ""
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+    succeeded_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+
+
+class ExportAttempt(SQLModel, table=True):
+    """Every delivery attempt, recorded before the request leaves (so a crash leaves evidence)."""
+
+    __tablename__ = "export_attempt"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="export_job.id", index=True)
+    attempt_no: int
+    started_at: datetime = _now_field()
+    finished_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+    outcome: str = Field(default="started", max_length=16)
+    status_code: Optional[int] = None
+    response_body: str = ""
+    error: str = ""
+    request_headers: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+
+
+class ConnectorState(SQLModel, table=True):
+    """A connector paused by hand or by its receiver (HTTP 410), kept across restarts."""
+
+    __tablename__ = "connector_state"
+    name: str = Field(primary_key=True, max_length=64)
+    paused: bool = False
+    reason: str = ""
+    updated_at: datetime = _now_field()

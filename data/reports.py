@@ -11,6 +11,7 @@ day was closed belongs to the next one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,12 +21,23 @@ from sqlalchemy import case, func
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 
+from data import outbox
 from data.db import read_session, writer
 from data.documents import ReportDoc
-from data.models import (AuditLog, CashMovement, DayClose, DomainEvent, Payment, ReceiptSeries, Sale, SaleLine,
-                         Shift)
+from data.models import (
+    AuditLog,
+    CashMovement,
+    DayClose,
+    DomainEvent,
+    Payment,
+    ReceiptSeries,
+    Sale,
+    SaleLine,
+    Shift,
+)
 from data.money import ZERO, round_money
 from data.operators import OperatorInfo
+from data.outbox import ExportTarget
 from data.places import Place
 from data.types import utcnow
 
@@ -144,7 +156,8 @@ def x_report(engine: Engine, place: Place, *, cutoff: time = time(0, 0), now: da
 
 def close_day(engine: Engine, place: Place, operator: OperatorInfo, counts: dict[str, int], counted: Decimal, *,
               tolerance: Decimal, approver: OperatorInfo | None = None, reason: str = "",
-              cutoff: time = time(0, 0), now: datetime | None = None) -> ReportDoc:
+              cutoff: time = time(0, 0), now: datetime | None = None,
+              exports: Sequence[ExportTarget] = ()) -> ReportDoc:
     """The Z. The count is blind: the caller shows the variance only after this returns. A variance
     beyond `tolerance` needs an approving manager and a reason, or nothing is closed."""
     now = now or utcnow()
@@ -164,9 +177,13 @@ def close_day(engine: Engine, place: Place, operator: OperatorInfo, counts: dict
             report=report_json(doc)))
         conn.execute(Shift.__table__.update().where(Shift.terminal_id == place.terminal_id, Shift.status == "open")
                      .values(status="closed", closed_at=now))
+        reference = f"{place.store_id}-{place.terminal_code}-Z{doc.number:06d}"
         conn.execute(DomainEvent.__table__.insert().values(
-            kind="day.closed", reference=f"{place.store_id}-{place.terminal_code}-Z{doc.number:06d}",
-            payload=report_json(doc), created_at=now))
+            kind="day.closed", reference=reference, payload=report_json(doc), created_at=now))
+        if exports:
+            outbox.enqueue(conn, exports, "day.closed", "day", reference,
+                           outbox.envelope("day.closed", now, report_json(doc)), business_date=doc.business_date,
+                           at=now)
         conn.execute(AuditLog.__table__.insert().values(
             at=now, store_id=place.store_id, terminal=place.terminal_code, operator_code=operator.code,
             action="day.close", subject=f"Z{doc.number}", detail={

@@ -4,22 +4,36 @@ the receipt number and the removal of the open-cart draft: all of it lands or no
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
-from data import audit, spool
+from data import audit, outbox, payloads, spool
 from data.cart import Cart
 from data.db import read_session, write_session, writer
-from data.models import (CartDraft, Member, Operator, Payment, PrintJob, ReceiptSeries, Sale, SaleLine,
-                         StockLevel, StockMove, Store, Terminal)
+from data.models import (
+    CartDraft,
+    Member,
+    Operator,
+    Payment,
+    PrintJob,
+    ReceiptSeries,
+    Sale,
+    SaleLine,
+    StockLevel,
+    StockMove,
+    Store,
+    Terminal,
+)
 from data.money import ZERO, round_money
 from data.operators import OperatorInfo
+from data.outbox import ExportTarget
 from data.payments import PaymentState
 from data.places import Place
 from data.pricing import price_cart
@@ -88,7 +102,8 @@ def move_stock(conn: Connection | Session, store_id: str, moves: list[tuple[int,
 
 
 def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
-                *, at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False) -> str:
+                *, at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False,
+                exports: Sequence[ExportTarget] = ()) -> str:
     """Commit a paid cart; returns its receipt number. Committing the same cart twice (a double Enter,
     a retry after a crash) returns the first receipt number and adds nothing. With print_receipt, the
     receipt's print job is spooled in the same transaction. Core statements, one per table: this is
@@ -102,7 +117,7 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
         raise SaleError(f"{payment.remaining} is still due")
     at = at or utcnow()
     try:
-        return _insert_sale(engine, place, operator, cart, payment, totals, at, print_receipt, open_drawer)
+        return _insert_sale(engine, place, operator, cart, payment, totals, at, print_receipt, open_drawer, exports)
     except IntegrityError:
         # Most likely this cart was committed already (Sale.uid is unique): the whole transaction,
         # receipt number included, rolled back, and the first receipt stands.
@@ -114,7 +129,8 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
 
 
 def _insert_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
-                 totals, at: datetime, print_receipt: bool, open_drawer: bool) -> str:
+                 totals, at: datetime, print_receipt: bool, open_drawer: bool,
+                 exports: Sequence[ExportTarget]) -> str:
     with writer(engine).begin() as conn:
         receipt = next_receipt_number(conn, place)
         sale_id = conn.execute(_INSERT_SALE, {
@@ -141,6 +157,9 @@ def _insert_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Car
         conn.execute(_DELETE_DRAFT, {"b_uid": cart.uid})
         if print_receipt:
             spool.add(conn, place.terminal_id, "receipt", receipt, open_drawer=open_drawer, at=at)
+        if exports:
+            outbox.enqueue(conn, exports, "sale.completed", "sale", receipt,
+                           payloads.sale_completed(receipt, place, operator.code, cart, totals, payment, at), at=at)
         return receipt
 
 
@@ -214,7 +233,7 @@ def refund_amounts(line: RefundableLine, qty: Decimal, currency: str) -> tuple[D
 def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
                   receipt_number: str, quantities: dict[int, Decimal], payment: PaymentState,
                   *, uid: str, reason: str = "", at: datetime | None = None, print_receipt: bool = False,
-                  open_drawer: bool = False) -> str:
+                  open_drawer: bool = False, exports: Sequence[ExportTarget] = ()) -> str:
     """A refund is a new record referencing the sale; stock comes back. Returns its receipt number."""
     with write_session(engine) as s:
         existing = s.exec(select(Sale.receipt_number).where(Sale.uid == uid)).first()
@@ -271,6 +290,13 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
                      amount=str(total), reason=reason)
         if print_receipt:
             spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer)
+        if exports:
+            lines = [{"sku": by_id[lid].sku, "name": by_id[lid].name, "quantity": f"{qty.normalize():f}",
+                      "total": outbox.money(amounts[lid][0]), "vat": outbox.money(amounts[lid][1])}
+                     for lid, qty in chosen.items()]
+            outbox.enqueue(s.connection(), exports, "sale.refunded", "refund", number, payloads.sale_refunded(
+                number, original.receipt_number, place, operator.code, approver.code, lines, payment, total,
+                refund.vat_total, refund.created_at, reason), at=refund.created_at)
         return number
 
 

@@ -92,7 +92,7 @@ live = false
     assert len(s.connectors) == 1
     hq = s.connectors[0]
     assert (hq.name, hq.kind, hq.live) == ("hq", "webhook", False)
-    assert hq.model_extra["url"] == "https://hq.example/hooks"
+    assert hq.url == "https://hq.example/hooks"
     assert s.database_url == "sqlite:///" + str((tmp_path / "data" / "pos.db").resolve())
 
 

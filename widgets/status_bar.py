@@ -67,9 +67,10 @@ class StatusBar(Vertical):
     def _paint(self) -> None:
         # Device threads may report before the bar is mounted; the lines exist from __init__ on.
         message, place = self._message_line, self._place_line
-        message.update(Text(printable(self.message), no_wrap=True, overflow="ellipsis"))
+        # One line each, always: no relayout needed (it would cost a full layout pass per scan).
+        message.update(Text(printable(self.message), no_wrap=True, overflow="ellipsis"), layout=False)
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(printable(self.place), style="bold")
         if self.devices:
             line.append(" │ " + printable(self.devices))
-        place.update(line)
+        place.update(line, layout=False)

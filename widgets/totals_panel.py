@@ -40,6 +40,7 @@ class TotalsPanel(Vertical):
         self.totals: CartTotals | None = None
         self.items = Decimal(0)
         self.member = ""
+        self._shape: tuple | None = None
 
     def show(self, totals: CartTotals, items: Decimal, member: str) -> None:
         """All figures at once, painted once: this runs on every scan."""
@@ -84,10 +85,14 @@ class TotalsPanel(Vertical):
             for label, value in figures[start:start + per_row]:
                 cells += [label, value]
             grid.add_row(*cells)
-        self.query_one("#totals-figures", Static).update(grid)
-        self.query_one("#totals-digits", Digits).update(money(t.total if t else zero))
         last = self.last_sale
+        # Relayout only when the shape changes (columns, the "last sale" line coming or going): a
+        # layout pass per scan is most of what a scan costs on screen.
+        shape = (per_row, last is None)
+        relayout = shape != self._shape
+        self._shape = shape
+        self.query_one("#totals-figures", Static).update(grid, layout=relayout)
+        self.query_one("#totals-digits", Digits).update(money(t.total if t else zero))
         self.query_one("#totals-last", Static).update(
             Text(f"Last {last.receipt_number}: paid {money(last.paid)}, change {money(last.change)}")
-            if last else Text("")
-        )
+            if last else Text(""), layout=relayout)

@@ -111,7 +111,8 @@ class CashActions:
         if result is None:
             return
         counts, counted = result
-        kw = dict(cutoff=ctx.settings.store.cutoff, tolerance=ctx.settings.cash.variance_tolerance)
+        kw = dict(cutoff=ctx.settings.store.cutoff, tolerance=ctx.settings.cash.variance_tolerance,
+                  exports=self.app.export_targets)
         try:
             doc = await asyncio.to_thread(reports.close_day, ctx.engine, ctx.place, self.operator, counts, counted, **kw)
         except reports.VarianceNeedsApproval as exc:

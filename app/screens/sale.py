@@ -509,7 +509,8 @@ class SaleScreen(CashActions, Screen):
         cash = any(t.tender == "cash" for t in state.tenders)
         try:
             receipt = await asyncio.to_thread(commit_sale, ctx.engine, ctx.place, self.operator, self.cart, state,
-                                              print_receipt=ctx.printer.enabled, open_drawer=cash)
+                                              print_receipt=ctx.printer.enabled, open_drawer=cash,
+                                              exports=self.app.export_targets)
         except SaleError as exc:
             self.held = None
             self.error(f"sale not saved: {exc}")
@@ -620,7 +621,7 @@ class SaleScreen(CashActions, Screen):
             number = await asyncio.to_thread(
                 commit_refund, ctx.engine, ctx.place, self.operator, approver, original.receipt_number,
                 request.quantities, request.payment, uid=request.uid, reason=request.reason,
-                print_receipt=ctx.printer.enabled, open_drawer=cash)
+                print_receipt=ctx.printer.enabled, open_drawer=cash, exports=self.app.export_targets)
         except SaleError as exc:
             self.error(f"refund not saved: {exc}")
             return

@@ -1,0 +1,264 @@
+"""The export outbox: jobs written in the same transaction as what they export, delivered later.
+
+States (reference/exports.md §6.4): pending → in_flight → succeeded | retry_wait | uncertain | blocked
+| dead; skipped and cancelled by hand. Connectivity failures (the receiver cannot be reached) put a job
+back to retry_wait without using an attempt: a till offline for days loses nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import select
+
+from data.db import read_session, write_session, writer
+from data.models import ConnectorState, ExportAttempt, ExportJob
+from data.types import utcnow
+
+DEFAULT_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400)
+STATES = ("pending", "in_flight", "retry_wait", "uncertain", "blocked", "dead", "succeeded", "skipped", "cancelled")
+RETRYABLE = ("dead", "blocked", "uncertain", "retry_wait", "skipped")
+LEASE_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """What the data layer needs to know of a configured connector to enqueue its jobs."""
+
+    name: str
+    kind: str  # webhook | file_drop
+    events: tuple[str, ...]
+    live: bool = False
+    retry_schedule: tuple[int, ...] = DEFAULT_SCHEDULE
+
+    def wants(self, event: str) -> bool:
+        return event in self.events
+
+
+def money(v: Decimal) -> str:
+    return f"{v:.2f}"
+
+
+def idempotency_key(connector: str, event: str, source_id: str, revision: int = 1) -> str:
+    return f"{connector}:{event}:{source_id}:{revision}"
+
+
+def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, source_type: str, source_id: str,
+            payload: dict, *, business_date: str | None = None, at: datetime | None = None) -> int:
+    """One job per interested connector, in the caller's transaction. Re-enqueuing the same
+    (connector, event, source, revision) is a no-op thanks to the unique idempotency key."""
+    at = at or utcnow()
+    rows = []
+    for t in targets:
+        if not t.wants(event):
+            continue
+        key = idempotency_key(t.name, event, source_id)
+        if conn.execute(select(ExportJob.id).where(ExportJob.idempotency_key == key)).first():
+            continue
+        rows.append({"connector": t.name, "kind": t.kind, "event": event, "source_type": source_type,
+                     "source_id": source_id, "revision": 1, "idempotency_key": key, "business_date": business_date,
+                     "payload": payload, "state": "pending", "attempt_count": 0,
+                     "max_attempts": len(t.retry_schedule) + 1, "next_attempt_at": at, "lease_owner": None,
+                     "lease_expires_at": None, "last_error": "", "last_status": None, "remote_id": "",
+                     "resolution": "", "created_at": at, "updated_at": at, "succeeded_at": None})
+    if rows:
+        conn.execute(ExportJob.__table__.insert(), rows)
+    return len(rows)
+
+
+def envelope(event: str, at: datetime, data: dict) -> dict:
+    return {"type": event, "timestamp": iso(at), "data": data}
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- claiming and outcomes ---------------------------------------------------------------------------
+
+@dataclass
+class ClaimedJob:
+    id: int
+    connector: str
+    kind: str
+    event: str
+    idempotency_key: str
+    payload: dict
+    attempt_no: int
+    attempt_id: int
+    business_date: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def recover_expired(engine: Engine, now: datetime | None = None) -> int:
+    """A worker that died mid-send left in_flight jobs: webhooks and file drops go back to pending
+    (the receiver dedupes by webhook-id; a file drop is re-written as the same revision)."""
+    now = now or utcnow()
+    with writer(engine).begin() as conn:
+        result = conn.execute(update(ExportJob).where(ExportJob.state == "in_flight", ExportJob.lease_expires_at < now)
+                              .values(state="pending", lease_owner=None, updated_at=now,
+                                      last_error="worker stopped during delivery; sent again"))
+        return result.rowcount or 0
+
+
+def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None) -> list[ClaimedJob]:
+    """Due jobs of one connector, oldest first, leased to `owner`; the attempt row is written now,
+    before any request leaves."""
+    now = now or utcnow()
+    claimed = []
+    with writer(engine).begin() as conn:
+        rows = conn.execute(select(ExportJob).where(
+            ExportJob.connector == connector, ExportJob.state.in_(("pending", "retry_wait")),
+            ExportJob.next_attempt_at <= now).order_by(ExportJob.next_attempt_at, ExportJob.id).limit(limit)).all()
+        for job in rows:
+            conn.execute(update(ExportJob).where(ExportJob.id == job.id).values(
+                state="in_flight", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+                updated_at=now))
+            attempt_no = job.attempt_count + 1
+            attempt_id = conn.execute(ExportAttempt.__table__.insert().values(
+                job_id=job.id, attempt_no=attempt_no, started_at=now, outcome="started", response_body="",
+                error="", request_headers={}).returning(ExportAttempt.__table__.c.id)).scalar_one()
+            claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
+                                      attempt_no, attempt_id, job.business_date))
+    return claimed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to. `kind`: success | retry | connectivity | dead | blocked | dry_run."""
+
+    kind: str
+    status: int | None = None
+    error: str = ""
+    response_body: str = ""
+    retry_after: float | None = None
+    remote_id: str = ""
+    request_headers: dict = field(default_factory=dict)
+
+
+def finish(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], *,
+           now: datetime | None = None, rng: random.Random | None = None) -> str:
+    """Record the attempt's result and move the job on; returns the new state."""
+    now = now or utcnow()
+    rng = rng or random.Random()
+    with writer(engine).begin() as conn:
+        attempts = job.attempt_no
+        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now,
+                                  "last_status": outcome.status, "last_error": outcome.error[:1000]}
+        if outcome.kind == "success":
+            values.update(state="succeeded", succeeded_at=now, remote_id=outcome.remote_id, attempt_count=attempts,
+                          last_error="")
+        elif outcome.kind == "dry_run":
+            values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
+                          attempt_count=attempts)
+        elif outcome.kind == "blocked":
+            values.update(state="blocked", attempt_count=attempts - 1)
+        elif outcome.kind == "dead":
+            values.update(state="dead", attempt_count=attempts)
+        else:
+            used = attempts - 1 if outcome.kind == "connectivity" else attempts
+            if outcome.kind == "retry" and used >= len(schedule) + 1:
+                values.update(state="dead", attempt_count=used,
+                              last_error=f"gave up after {used} attempts: {outcome.error}"[:1000])
+            else:
+                step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
+                delay = step * rng.uniform(0.8, 1.2)
+                if outcome.retry_after is not None:
+                    delay = max(delay, outcome.retry_after)
+                values.update(state="retry_wait", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
+        conn.execute(update(ExportJob).where(ExportJob.id == job.id).values(**values))
+        conn.execute(update(ExportAttempt).where(ExportAttempt.id == job.attempt_id).values(
+            finished_at=now, outcome=outcome.kind, status_code=outcome.status, error=outcome.error[:2000],
+            response_body=outcome.response_body[:65536], request_headers=outcome.request_headers))
+        return values["state"]
+
+
+# -- for people: list, show, retry, skip -------------------------------------------------------------
+
+def list_jobs(engine: Engine, *, state: str | None = None, connector: str | None = None,
+              limit: int = 200) -> list[ExportJob]:
+    with read_session(engine) as s:
+        q = select(ExportJob).order_by(ExportJob.id.desc()).limit(limit)
+        if state:
+            q = q.where(ExportJob.state == state)
+        if connector:
+            q = q.where(ExportJob.connector == connector)
+        return list(s.exec(q))
+
+
+def show_job(engine: Engine, job_id: int) -> tuple[ExportJob, list[ExportAttempt]] | None:
+    with read_session(engine) as s:
+        job = s.get(ExportJob, job_id)
+        if job is None:
+            return None
+        attempts = list(s.exec(select(ExportAttempt).where(ExportAttempt.job_id == job_id).order_by(ExportAttempt.id)))
+        return job, attempts
+
+
+def retry(engine: Engine, job_ids: Sequence[int] = (), *, all_failed: bool = False, connector: str | None = None,
+          operator: str | None = None) -> list[int]:
+    """Failed, dead, blocked or uncertain jobs back to pending, attempts reset; audited."""
+    from data import audit
+
+    now = utcnow()
+    with write_session(engine) as s:
+        q = select(ExportJob).where(ExportJob.state.in_(RETRYABLE))
+        if not all_failed:
+            q = q.where(ExportJob.id.in_(list(job_ids)))
+        if connector:
+            q = q.where(ExportJob.connector == connector)
+        jobs = list(s.exec(q))
+        for job in jobs:
+            job.state, job.attempt_count, job.next_attempt_at, job.updated_at = "pending", 0, now, now
+            audit.record(s, "export.retry", operator=operator, subject=str(job.id), connector=job.connector)
+        return [j.id for j in jobs]
+
+
+def skip(engine: Engine, job_id: int, reason: str, *, operator: str | None = None) -> bool:
+    from data import audit
+
+    if not reason.strip():
+        raise ValueError("a skip needs a reason")
+    with write_session(engine) as s:
+        job = s.get(ExportJob, job_id)
+        if job is None or job.state in ("succeeded", "skipped", "cancelled"):
+            return False
+        job.state, job.resolution, job.updated_at = "skipped", reason.strip(), utcnow()
+        audit.record(s, "export.skip", operator=operator, subject=str(job.id), connector=job.connector,
+                     reason=reason.strip())
+        return True
+
+
+def counts_by_state(engine: Engine, connector: str | None = None) -> dict[str, int]:
+    with read_session(engine) as s:
+        q = select(ExportJob.state, func.count()).group_by(ExportJob.state)
+        if connector:
+            q = q.where(ExportJob.connector == connector)
+        return dict(s.exec(q).all())
+
+
+
+def paused(engine: Engine, connector: str) -> str | None:
+    """Why the connector is paused, or None."""
+    with read_session(engine) as s:
+        row = s.get(ConnectorState, connector)
+        return row.reason or "paused" if row is not None and row.paused else None
+
+
+def set_paused(engine: Engine, connector: str, reason: str | None, *, operator: str | None = None) -> None:
+    """Pause (with a reason) or resume (reason None) a connector; audited."""
+    from data import audit
+
+    with write_session(engine) as s:
+        row = s.get(ConnectorState, connector) or ConnectorState(name=connector)
+        row.paused, row.reason, row.updated_at = reason is not None, reason or "", utcnow()
+        s.add(row)
+        audit.record(s, "export.pause" if reason is not None else "export.resume", operator=operator,
+                     subject=connector, reason=reason or "")
