@@ -8,11 +8,13 @@ import os
 import socket
 from dataclasses import dataclass, field
 
-import httpx
+from typing import TYPE_CHECKING
 
 from app.config import ConnectorSettings, Settings
-from app.connectors import webhook
 from data import outbox
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 DELIVERED_KINDS = ("webhook",)
@@ -33,6 +35,10 @@ class RunReport:
 
 
 def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int = 50) -> RunReport:
+    import httpx
+
+    from app.connectors import webhook
+
     report = RunReport()
     outbox.recover_expired(engine)
     owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -70,6 +76,8 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
 
 
 def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.ClaimedJob) -> outbox.Outcome:
+    from app.connectors import webhook
+
     if connector.kind == "webhook":
         if not connector.url:
             return outbox.Outcome("blocked", error=f"connector {connector.name}: no url in till.toml")

@@ -37,13 +37,20 @@ class TillApp(App):
         store = ctx.settings.store
         self.sub_title = f"{store.name} · {store.id}/{store.terminal}"
         self.spooler = None  # made when the database is open
-        from app.exports import targets
-
-        self.export_targets = targets(ctx.settings)
+        self._export_targets = None
         self.scanner: ScannerReader | None = None
         self.scanner_state = ""
         self.printer_state = "ok" if ctx.printer.enabled else "none"
         self.pending_scans: deque[str] = deque()
+
+    @property
+    def export_targets(self):
+        """The connectors that get jobs with each sale (made on first use: it loads the data layer)."""
+        if self._export_targets is None:
+            from app.exports import targets
+
+            self._export_targets = targets(self.ctx.settings)
+        return self._export_targets
 
     def get_key_display(self, binding: Binding) -> str:
         if binding.key_display:
