@@ -92,6 +92,8 @@ class SaleScreen(CashActions, Screen):
         self.operator = operator
         self.cart = Cart()
         self.held = None  # PaymentState with tenders already taken, kept across Escape
+        self._status_bar: StatusBar | None = None
+        self._binding_state: tuple | None = None
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -115,17 +117,16 @@ class SaleScreen(CashActions, Screen):
         return self.query_one("#scan", Input)
 
     @property
-    def status(self) -> StatusBar:
-        return self.query_one(StatusBar)
-
-    @property
     def status_bar(self) -> StatusBar | None:
         """The screen's status bar once composed (cached: `say` runs on every scan)."""
-        bar = getattr(self, "_status_bar", None)
-        if bar is None:
+        if self._status_bar is None:
             found = self.query_children(StatusBar)
-            bar = self._status_bar = found.first() if found else None
-        return bar
+            self._status_bar = found.first() if found else None
+        return self._status_bar
+
+    @property
+    def status(self) -> StatusBar:
+        return self.status_bar or self.query_one(StatusBar)
 
     def on_mount(self) -> None:
         place = self.ctx.place
@@ -166,7 +167,7 @@ class SaleScreen(CashActions, Screen):
         """What check_action allows depends only on these two facts. Refreshing bindings makes the
         Footer recompose, which is far too slow to do on every scan."""
         state = (bool(self.cart.lines), bool(self.held is not None and self.held.tenders))
-        if state != getattr(self, "_binding_state", None):
+        if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
 
