@@ -63,6 +63,31 @@ def engine(settings):
 
 
 @pytest.fixture
+def place(settings, engine):
+    from app.tui import place_from_settings
+
+    return place_from_settings(settings, engine)
+
+
+@pytest.fixture
+def cashier(engine):
+    from data.operators import by_code
+
+    op = by_code(engine, "1")
+    assert op is not None
+    return op
+
+
+@pytest.fixture
+def manager(engine):
+    from data.operators import by_code
+
+    op = by_code(engine, "9")
+    assert op is not None and op.is_manager
+    return op
+
+
+@pytest.fixture
 def make_till(settings, engine):
     """Build the app through the factory; pass a modified settings object to change config."""
     from app.tui import make_app

@@ -9,8 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlmodel import Session, select
 
 from data import audit, catalog

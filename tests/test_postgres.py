@@ -16,7 +16,6 @@ from decimal import Decimal
 import psycopg
 import pytest
 from sqlalchemy import func, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from app.devices.receipt_layout import center, fit, layout_receipt, left_right, wrap
-from app.tui import place_from_settings
 from data.cart import Cart, Discount
 from data.catalog import lookup, upsert_product
 from data.db import write_session
@@ -54,11 +53,6 @@ def line_with(lines: list[str], label: str) -> str:
 
 
 # -- from a committed sale ---------------------------------------------------------------------------
-
-@pytest.fixture
-def place(settings, engine):
-    return place_from_settings(settings, engine)
-
 
 @pytest.fixture
 def sold(engine, place):

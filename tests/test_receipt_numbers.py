@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.tui import place_from_settings
 from data.cart import Cart
 from data.catalog import lookup
 from data.db import make_engine, write_session
@@ -54,18 +53,6 @@ def numbers_of(engine, terminal_id: int | None = None) -> list[str]:
 
 def serial(number: str) -> int:
     return int(number.rsplit("-", 1)[1])
-
-
-@pytest.fixture
-def place(settings, engine):
-    return place_from_settings(settings, engine)
-
-
-@pytest.fixture
-def cashier(engine):
-    op = by_code(engine, "1")
-    assert op is not None
-    return op
 
 
 def test_format():

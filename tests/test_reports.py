@@ -74,25 +74,6 @@ def next_z(engine, place) -> int:
         return s.get(ReceiptSeries, place.terminal_id).next_z
 
 
-@pytest.fixture
-def place(settings, engine):
-    return place_from_settings(settings, engine)
-
-
-@pytest.fixture
-def cashier(engine):
-    op = by_code(engine, "1")
-    assert op is not None
-    return op
-
-
-@pytest.fixture
-def manager(engine):
-    op = by_code(engine, "9")
-    assert op is not None and op.is_manager
-    return op
-
-
 # -- property: the figures add up ---------------------------------------------------------------------
 
 @contextmanager
