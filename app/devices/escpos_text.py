@@ -24,14 +24,21 @@ DOTS_PER_CHAR = 12  # font A
 
 
 def encodable(device, text: str) -> bool:
-    encoder = device.magic.encoder
-    pages = list(encoder.codepages)
-    for ch in set(text):
-        if ord(ch) < 128:
-            continue
-        if not any(encoder.can_encode(page, ch) for page in pages):
-            return False
-    return True
+    """Every character is in some code page of the printer's profile (answers cached per profile:
+    asking every page for every character was most of the time a receipt took)."""
+    pages = tuple(sorted(device.magic.encoder.codepages))
+    return all(ord(ch) < 128 or _in_some_page(device.magic.encoder, pages, ch) for ch in set(text))
+
+
+_PAGE_ANSWERS: dict[tuple[tuple[str, ...], str], bool] = {}
+
+
+def _in_some_page(encoder, pages: tuple[str, ...], ch: str) -> bool:
+    key = (pages, ch)
+    answer = _PAGE_ANSWERS.get(key)
+    if answer is None:
+        answer = _PAGE_ANSWERS[key] = any(encoder.can_encode(page, ch) for page in pages)
+    return answer
 
 
 def write_line(device, text: str, *, width: int, cjk: str = "raster", font: str | None = None) -> str:
