@@ -17,13 +17,14 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-DELIVERED_KINDS = ("webhook",)
+DELIVERED_KINDS = ("webhook", "file_drop")
 
 
 def targets(settings: Settings) -> tuple[outbox.ExportTarget, ...]:
-    """The connectors whose jobs the till writes with each sale. PEAK, file drops and the site database
-    are configured already but arrive with their issues; no jobs are written for them yet."""
-    return tuple(outbox.ExportTarget(c.name, c.kind, tuple(c.events), c.live, tuple(int(x) for x in c.retry_schedule))
+    """The connectors whose jobs the till writes. File drops take the day close only. PEAK and the site
+    database are configured already but arrive with their issues; no jobs are written for them yet."""
+    return tuple(outbox.ExportTarget(c.name, c.kind, ("day.closed",) if c.kind == "file_drop" else tuple(c.events),
+                                     c.live, tuple(int(x) for x in c.retry_schedule))
                  for c in settings.connectors if c.kind in DELIVERED_KINDS)
 
 
@@ -56,7 +57,7 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                 if not claimed:
                     break
                 job = claimed[0]
-                result = _deliver(client, connector, job)
+                result = _deliver(client, connector, job, settings, engine)
                 state = outbox.finish(engine, job, result, schedule)
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
@@ -75,8 +76,15 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
     return report
 
 
-def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.ClaimedJob) -> outbox.Outcome:
-    from app.connectors import webhook
+def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.ClaimedJob, settings: Settings,
+             engine) -> outbox.Outcome:
+    from app.connectors import file_drop, webhook
+
+    if connector.kind == "file_drop":
+        if not connector.live:
+            return outbox.Outcome("dry_run")
+        folder = file_drop.folder_of((connector.model_extra or {}).get("folder"), settings.home)
+        return file_drop.deliver(engine, folder, job)
 
     if connector.kind == "webhook":
         if not connector.url:

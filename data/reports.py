@@ -243,3 +243,46 @@ def z_report(engine: Engine, place: Place, business_day: str | None = None) -> R
             q = q.where(DayClose.business_date == business_day)
         row = s.exec(q.order_by(DayClose.z_number.desc())).first()
         return report_from_json(row.report) if row else None
+
+
+def period_rows(engine: Engine, z_reference: str) -> list[dict]:
+    """The sales and refunds a kept Z covers, one plain row each (for the daily CSV file drop)."""
+    from data.models import Member, Store, Terminal
+
+    store_id, terminal_code, z = z_reference.rsplit("-", 2)
+    number = int(z.removeprefix("Z"))
+    with read_session(engine) as s:
+        terminal = s.exec(select(Terminal).where(Terminal.store_id == store_id, Terminal.code == terminal_code)).first()
+        if terminal is None:
+            raise LookupError(f"no terminal {store_id}/{terminal_code}")
+        closes = {d.z_number: d for d in s.exec(select(DayClose).where(DayClose.terminal_id == terminal.id,
+                                                                         DayClose.z_number.in_([number - 1, number])))}
+        if number not in closes:
+            raise LookupError(f"no Z {z_reference}")
+        after = closes[number - 1].last_sale_id if number - 1 in closes else 0
+        zone = ZoneInfo(s.get(Store, store_id).timezone)
+        sales = list(s.exec(select(Sale).where(Sale.terminal_id == terminal.id, Sale.id > after,
+                                               Sale.id <= closes[number].last_sale_id).order_by(Sale.id)))
+        by_sale: dict[int, dict[str, Decimal]] = {}
+        for p in s.exec(select(Payment).where(Payment.sale_id.in_([x.id for x in sales]))):
+            bucket = p.tender if p.tender in ("cash", "card") else "other"
+            by_sale.setdefault(p.sale_id, {}).setdefault(bucket, ZERO)
+            by_sale[p.sale_id][bucket] += p.amount
+        originals = {x.id: x.receipt_number for x in sales}
+        phones = {m.id: m.phone for m in s.exec(select(Member).where(Member.id.in_(
+            [x.member_id for x in sales if x.member_id])))}
+        rows = []
+        for x in sales:
+            sign = -1 if x.kind == "refund" else 1
+            tenders = by_sale.get(x.id, {})
+            rows.append({
+                "business_date": closes[number].business_date, "receipt_number": x.receipt_number, "kind": x.kind,
+                "refund_of": originals.get(x.refund_of_id, "") if x.refund_of_id else "",
+                "time_local": x.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                "member_phone": phones.get(x.member_id, ""),
+                **{k: f"{sign * v:.2f}" for k, v in (("subtotal", x.subtotal), ("discount", x.discount_total),
+                                                     ("vat", x.vat_total), ("total", x.total),
+                                                     ("rounding", x.rounding))},
+                **{k: f"{sign * tenders.get(k, ZERO):.2f}" for k in ("cash", "card", "other")},
+            })
+        return rows

@@ -49,7 +49,11 @@ def sell(engine, settings, code=HIGHLIGHTER, member=None) -> str:
     cart = Cart()
     cart.add(product_id=p.id, sku=p.sku, name=p.name, price=p.price, vat_rate=p.vat_rate, quantity=Decimal(2),
              barcode=p.barcode)
-    cart.member_phone = member
+    if member:
+        from data.members import find_member
+
+        cart.member_phone = member
+        cart.member_id = find_member(engine, member, "TH")[1].id
     totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
     pay = PaymentState(totals.total, place.currency, place.cash_rounding)
     pay.apply(CASH, Decimal(100))
@@ -251,3 +255,40 @@ async def test_console_sale_refund_and_day_close_write_jobs_and_deliver_in_backg
     assert types == ["sale.completed", "sale.refunded", "day.closed"]
     day = json.loads(receiver.requests[2]["body"])["data"]
     assert day["kind"] == "Z" and day["sales_total"] == "45.00" and day["refunds_total"] == "45.00"
+
+
+def test_file_drop_writes_the_days_csv_once_atomically_with_checksum(settings, engine, home, place, cashier):
+    import hashlib
+
+    from data import reports
+
+    settings.connectors = [ConnectorSettings(name="accountant", kind="file_drop", live=True, folder="exports")]
+    sell(engine, settings, member="+66812345670")
+    sell(engine, settings, COFFEE)
+    z = reports.close_day(engine, place, cashier, {}, Decimal("160.00"), tolerance=Decimal("20"),
+                          exports=targets(settings))
+    [job] = jobs(engine)
+    assert job.event == "day.closed" and job.connector == "accountant"
+    run_once(settings, engine)
+    assert jobs(engine)[0].state == "succeeded"
+    name = f"sales_BKK01_T1_{z.business_date.replace('-', '')}_r1.csv"
+    path = home / "exports" / name
+    data = path.read_bytes()
+    assert data.startswith("\ufeff".encode())
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("business_date,receipt_number,kind")
+    assert [line.split(",")[1] for line in lines[1:]] == ["BKK01-T1-000001", "BKK01-T1-000002"]
+    assert "+66812345670" in lines[1] and lines[1].split(",")[9] == "70.00"
+    digest = (home / "exports" / f"{name}.sha256").read_text().split()[0]
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert not list((home / "exports").glob(".*.tmp"))
+    # The same job again (a worker died after the rename) finds its own file: still one file.
+    with writer(engine).begin() as conn:
+        conn.execute(update(ExportJob).values(state="pending", next_attempt_at=utcnow()))
+    run_once(settings, engine)
+    assert jobs(engine)[0].state == "succeeded" and len(list((home / "exports").glob("*.csv"))) == 1
+    path.write_bytes(b"tampered")
+    with writer(engine).begin() as conn:
+        conn.execute(update(ExportJob).values(state="pending", next_attempt_at=utcnow()))
+    run_once(settings, engine)
+    assert jobs(engine)[0].state == "blocked" and "never overwritten" in jobs(engine)[0].last_error
