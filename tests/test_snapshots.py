@@ -111,3 +111,43 @@ def test_status_bar_device_states(snap_compare, make_till, scanner, printer):
         await settle(pilot)
 
     assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_menu(snap_compare, make_till):
+    async def run_before(pilot):
+        await login(pilot)
+        await press(pilot, "f12")
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_refund_lines(snap_compare, make_till):
+    async def run_before(pilot):
+        await login(pilot)
+        await enter(pilot, "2*" + COFFEE)
+        await enter(pilot, MILK)
+        await press(pilot, "f10")
+        await enter(pilot, "")
+        await press(pilot, "f9")
+        await enter(pilot, "BKK01-T1-000001")
+        await press(pilot, "plus", "down", "a")
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_parked_list(snap_compare, make_till, monkeypatch):
+    from datetime import UTC, datetime
+
+    import data.drafts
+
+    monkeypatch.setattr(data.drafts, "utcnow", lambda: datetime(2026, 12, 1, 3, 15, tzinfo=UTC))
+
+    async def run_before(pilot):
+        await login(pilot)
+        await enter(pilot, COFFEE)
+        await press(pilot, "f7")
+        await enter(pilot, "3*" + MILK)
+        await press(pilot, "f7")
+        await press(pilot, "f7")
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)

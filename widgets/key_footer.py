@@ -33,7 +33,7 @@ def key_display(key: str) -> str:
     """'f2' → 'F2', 'shift+f6' → 'S-F6', 'delete' → 'Del': short and readable in a Linux console font."""
     parts = key.split("+")
     names = {"delete": "Del", "escape": "Esc", "enter": "Enter", "space": "Space", "pageup": "PgUp",
-             "pagedown": "PgDn", "up": "↑", "down": "↓"}
+             "pagedown": "PgDn", "up": "↑", "down": "↓", "plus": "+", "minus": "-", "equals_sign": "="}
     base = parts[-1]
     base = names.get(base, base.upper() if base.startswith("f") and base[1:].isdigit() else base)
     mods = {"shift": "S-", "ctrl": "^", "alt": "M-"}

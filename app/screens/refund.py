@@ -68,7 +68,8 @@ class RefundScreen(ModalScreen[RefundRequest | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Item", key="item", width=max(16, min(self.app.size.width, 110) - 50))
+        box = min(int(self.app.size.width * 0.9), 110) - 4  # .dialog: 90 %, border and padding
+        table.add_column("Item", key="item", width=max(12, box - 4 * 10 - 2 * 5 - 2))
         for key, label in (("sold", "Sold"), ("done", "Refunded"), ("qty", "Refund"), ("amount", "Amount")):
             table.add_column(right(label, 10), key=key, width=10)
         for line in self.sale.lines:
