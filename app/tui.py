@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from data.places import Place
+
+
+log = logging.getLogger("till.console")
 
 
 class TillApp(App):
@@ -86,7 +90,7 @@ class TillApp(App):
             upgrade(engine)
             place = place_from_settings(self.ctx.settings, engine)
         except Exception as exc:  # noqa: BLE001 - shown on the login screen, and logged
-            self.log.error(f"cannot open the database: {exc}")
+            log.exception("cannot open the database")
             self.ctx.set_failed(str(exc).splitlines()[0][:200])
             self.post_message(DatabaseOpened(ok=False))
             return
@@ -134,7 +138,7 @@ class TillApp(App):
         self.scanner_state = event.state
         self.show_devices()
         if event.state == "disconnected":
-            self.log.warning(f"scanner disconnected: {event.detail}")
+            log.warning("scanner disconnected: %s", event.detail)
             say = getattr(self.screen, "say", None)
             if say is not None:
                 say(f"scanner disconnected: {event.detail}; retrying every 2 s", "warning")
@@ -173,7 +177,7 @@ class TillApp(App):
         try:
             run_once(self.ctx.settings, self.ctx.engine)
         except Exception as exc:  # noqa: BLE001 - a failing export never stops the till
-            self.log.error(f"exports: {exc}")
+            log.exception("exports: %s", exc)
 
     def _retry_spool(self) -> None:
         if self.printer_state != "ok":
