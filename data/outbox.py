@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from data.db import read_session, write_session, writer
 from data.models import ConnectorState, ExportAttempt, ExportJob
-from data.types import utcnow
+from data.types import encode_json, utcnow
 
 DEFAULT_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400)
 STATES = ("pending", "in_flight", "retry_wait", "uncertain", "blocked", "dead", "succeeded", "skipped", "cancelled")
@@ -53,24 +53,38 @@ def idempotency_key(connector: str, event: str, source_id: str, revision: int = 
 def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, source_type: str, source_id: str,
             payload: dict, *, business_date: str | None = None, at: datetime | None = None) -> int:
     """One job per interested connector, in the caller's transaction. Re-enqueuing the same
-    (connector, event, source, revision) is a no-op thanks to the unique idempotency key."""
+    (connector, event, source, revision) is a no-op thanks to the unique idempotency key.
+    Returns how many connectors were offered the event."""
     at = at or utcnow()
+    encoded = encode_json(payload)  # once, whatever the number of connectors
     rows = []
     for t in targets:
         if not t.wants(event):
             continue
         key = idempotency_key(t.name, event, source_id)
-        if conn.execute(select(ExportJob.id).where(ExportJob.idempotency_key == key)).first():
-            continue
         rows.append({"connector": t.name, "kind": t.kind, "event": event, "source_type": source_type,
                      "source_id": source_id, "revision": 1, "idempotency_key": key, "business_date": business_date,
-                     "payload": payload, "state": "pending", "attempt_count": 0,
+                     "payload": encoded, "state": "pending", "attempt_count": 0,
                      "max_attempts": len(t.retry_schedule) + 1, "next_attempt_at": at, "lease_owner": None,
                      "lease_expires_at": None, "last_error": "", "last_status": None, "remote_id": "",
                      "resolution": "", "created_at": at, "updated_at": at, "succeeded_at": None})
     if rows:
-        conn.execute(ExportJob.__table__.insert(), rows)
+        conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows)
     return len(rows)
+
+
+_INSERTS: dict[str, object] = {}
+
+
+def _insert_ignoring_duplicates(dialect: str):
+    """One statement for all connectors; an existing idempotency key is left as it is."""
+    if dialect not in _INSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        _INSERTS[dialect] = insert(ExportJob.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return _INSERTS[dialect]
 
 
 def envelope(event: str, at: datetime, data: dict) -> dict:

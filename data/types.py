@@ -81,6 +81,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+class EncodedJSON(str):
+    """JSON already encoded once, e.g. one payload written for several export connectors."""
+
+
+def encode_json(value) -> EncodedJSON:
+    return EncodedJSON(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+
 class JSONText(TypeDecorator):
     """JSON kept as text so SQLite and PostgreSQL store the same thing."""
 
@@ -90,6 +98,8 @@ class JSONText(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
+        if isinstance(value, EncodedJSON):
+            return str(value)
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
     def process_result_value(self, value, dialect):
