@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from data import audit
-from data.db import read_session, write_session
+from data.db import write_session
 from data.models import CashMovement, Shift
 from data.money import ZERO
 from data.operators import OperatorInfo
@@ -37,13 +36,6 @@ def count_total(counts: dict[str, int], denominations: list[Decimal]) -> Decimal
     return total
 
 
-@dataclass(frozen=True)
-class ShiftInfo:
-    id: int
-    operator_id: int
-    opened_at: datetime
-
-
 def open_shift(session: Session, place: Place, operator: OperatorInfo) -> Shift:
     shift = session.exec(select(Shift).where(Shift.terminal_id == place.terminal_id, Shift.status == "open")).first()
     if shift is None:
@@ -51,12 +43,6 @@ def open_shift(session: Session, place: Place, operator: OperatorInfo) -> Shift:
         session.add(shift)
         session.flush()
     return shift
-
-
-def current_shift(engine: Engine, place: Place) -> ShiftInfo | None:
-    with read_session(engine) as s:
-        shift = s.exec(select(Shift).where(Shift.terminal_id == place.terminal_id, Shift.status == "open")).first()
-        return ShiftInfo(shift.id, shift.operator_id, shift.opened_at) if shift else None
 
 
 def record_movement(engine: Engine, place: Place, operator: OperatorInfo, kind: str, amount: Decimal, *,

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from data.barcodes import validate_gtin
 from data.db import is_sqlite
-from data.models import Barcode, Product, StockLevel
+from data.models import Barcode, Product
 from data.text import printable
 from data.types import utcnow
 
@@ -160,6 +160,3 @@ def upsert_product(session: Session, *, sku: str, name: str, price: Decimal, vat
     session.flush()
     return product
 
-
-def stock_of(session: Session, store_id: str, product_id: int) -> StockLevel | None:
-    return session.get(StockLevel, (store_id, product_id))

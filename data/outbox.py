@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 
@@ -107,8 +107,8 @@ class ClaimedJob:
     payload: dict
     attempt_no: int
     attempt_id: int
+    source_id: str
     business_date: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def recover_expired(engine: Engine, now: datetime | None = None) -> int:
@@ -140,7 +140,7 @@ def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: d
                 job_id=job.id, attempt_no=attempt_no, started_at=now, outcome="started", response_body="",
                 error="", request_headers={}).returning(ExportAttempt.__table__.c.id)).scalar_one()
             claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                                      attempt_no, attempt_id, job.business_date))
+                                      attempt_no, attempt_id, job.source_id, job.business_date))
     return claimed
 
 
@@ -248,15 +248,6 @@ def skip(engine: Engine, job_id: int, reason: str, *, operator: str | None = Non
         audit.record(s, "export.skip", operator=operator, subject=str(job.id), connector=job.connector,
                      reason=reason.strip())
         return True
-
-
-def counts_by_state(engine: Engine, connector: str | None = None) -> dict[str, int]:
-    with read_session(engine) as s:
-        q = select(ExportJob.state, func.count()).group_by(ExportJob.state)
-        if connector:
-            q = q.where(ExportJob.connector == connector)
-        return dict(s.exec(q).all())
-
 
 
 def paused(engine: Engine, connector: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -166,7 +166,7 @@ def close_day(engine: Engine, place: Place, operator: OperatorInfo, counts: dict
         variance = counted - doc.expected_cash
         if abs(variance) > tolerance and (approver is None or not reason.strip()):
             raise VarianceNeedsApproval(variance, doc.expected_cash)
-        doc = ReportDoc(**{**asdict_shallow(doc), "counted_cash": counted, "variance": variance})
+        doc = replace(doc, counted_cash=counted, variance=variance)
         conn.execute(ReceiptSeries.__table__.update().where(ReceiptSeries.terminal_id == place.terminal_id)
                      .values(next_z=ReceiptSeries.next_z + 1))
         conn.execute(DayClose.__table__.insert().values(
@@ -197,10 +197,6 @@ class VarianceNeedsApproval(ReportError):
         super().__init__(f"variance {variance} is beyond the tolerance: a manager must approve it with a reason")
         self.variance = variance
         self.expected = expected
-
-
-def asdict_shallow(doc: ReportDoc) -> dict:
-    return {f: getattr(doc, f) for f in doc.__dataclass_fields__}
 
 
 def report_json(doc: ReportDoc) -> dict:

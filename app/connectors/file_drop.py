@@ -35,7 +35,7 @@ def deliver(engine, folder: Path, job: ClaimedJob, revision: int = 1) -> Outcome
     data = job.payload.get("data", {})
     business_date = (data.get("business_date") or job.business_date or "").replace("-", "")
     try:
-        rows = period_rows(engine, job.extra.get("z_reference") or job.idempotency_key.split(":")[2])
+        rows = period_rows(engine, job.source_id)
     except LookupError as exc:
         return Outcome("blocked", error=str(exc))
     body = render_csv(rows)
