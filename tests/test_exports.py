@@ -16,15 +16,13 @@ from app.config import ConnectorSettings
 from app.exports import run_once, targets
 from app.tui import place_from_settings
 from data import outbox
-from data.cart import Cart
-from data.catalog import lookup
 from data.db import writer
 from data.models import ExportAttempt, ExportJob
 from data.operators import by_code
-from data.payments import CASH, PaymentState
-from data.pricing import price_cart
+from data.payments import CASH
 from data.sales import commit_sale
 from data.types import utcnow
+from tests import carts
 from tests.conftest import COFFEE, HIGHLIGHTER
 from tests.fake_devices import free_port
 from tests.webhook_receiver import SECRET, Receiver
@@ -45,18 +43,7 @@ def with_webhook(settings, url: str, *, live: bool = True):
 
 def sell(engine, settings, code=HIGHLIGHTER, member=None) -> str:
     place = place_from_settings(settings, engine)
-    p = lookup(engine, code)
-    cart = Cart()
-    cart.add(product_id=p.id, sku=p.sku, name=p.name, price=p.price, vat_rate=p.vat_rate, quantity=Decimal(2),
-             barcode=p.barcode)
-    if member:
-        from data.members import find_member
-
-        cart.member_phone = member
-        cart.member_id = find_member(engine, member, "TH")[1].id
-    totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
-    pay = PaymentState(totals.total, place.currency, place.cash_rounding)
-    pay.apply(CASH, Decimal(100))
+    cart, pay = carts.paid_cart(engine, place, [(code, 2)], CASH, Decimal(100), member=member)
     return commit_sale(engine, place, by_code(engine, "1"), cart, pay, exports=targets(settings))
 
 

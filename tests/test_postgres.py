@@ -23,12 +23,21 @@ from data import catalog
 from data.cart import Cart
 from data.db import current_revision, head_revision, make_engine, upgrade, write_session
 from data.demo import seed_demo
-from data.models import AuditLog, Payment, Product, ReceiptSeries, Sale, SaleLine, StockLevel, StockMove
+from data.models import (
+    AuditLog,
+    Payment,
+    Product,
+    ReceiptSeries,
+    Sale,
+    SaleLine,
+    StockLevel,
+    StockMove,
+)
 from data.operators import by_code
 from data.payments import CARD, CASH, PaymentState
 from data.places import ensure_place
-from data.pricing import price_cart
 from data.sales import commit_refund, commit_sale, receipt_doc, refundable
+from tests import carts
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="set TILL_TEST_PG_URL to run the PostgreSQL tests")
@@ -91,16 +100,7 @@ def manager(pg_engine, place):
 
 
 def paid_cart(engine, place, items, tender=CASH, cash=None):
-    cart = Cart()
-    for code, qty in items:
-        info = catalog.lookup(engine, code)
-        assert info is not None, code
-        cart.add(product_id=info.id, sku=info.sku, name=info.name, price=info.price, vat_rate=info.vat_rate,
-                 quantity=D(qty), barcode=info.barcode)
-    totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
-    payment = PaymentState(totals.total, place.currency, place.cash_rounding)
-    payment.apply(tender, cash)
-    return cart, payment
+    return carts.paid_cart(engine, place, items, tender, cash)
 
 
 def on_hand(engine, place, code) -> Decimal:

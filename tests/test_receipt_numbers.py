@@ -23,24 +23,23 @@ from data.operators import by_code
 from data.payments import CARD, CASH, PaymentState
 from data.places import ensure_place
 from data.pricing import price_cart
-from data.sales import (SaleError, commit_refund, commit_sale, format_receipt_number, last_receipt_number,
-                        next_receipt_number, refundable)
+from data.sales import (
+    SaleError,
+    commit_refund,
+    commit_sale,
+    format_receipt_number,
+    last_receipt_number,
+    next_receipt_number,
+    refundable,
+)
+from tests import carts
 from tests.conftest import COFFEE, HIGHLIGHTER, WATER
 
 D = Decimal
 
 
 def paid_cart(engine, place, codes=(COFFEE,), qty: int = 1, tender: str = CASH, uid: str | None = None):
-    cart = Cart(uid=uid) if uid else Cart()
-    for code in codes:
-        info = lookup(engine, code)
-        assert info is not None, code
-        cart.add(product_id=info.id, sku=info.sku, name=info.name, price=info.price, vat_rate=info.vat_rate,
-                 quantity=D(qty), barcode=info.barcode)
-    totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
-    payment = PaymentState(totals.total, place.currency, place.cash_rounding)
-    payment.apply(tender)
-    return cart, payment
+    return carts.paid_cart(engine, place, [(code, qty) for code in codes], tender, uid=uid)
 
 
 def numbers_of(engine, terminal_id: int | None = None) -> list[str]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, text
 from sqlmodel import Session, select
@@ -29,16 +30,30 @@ from app.devices.receipt_layout import layout_report
 from app.tui import place_from_settings
 from data.cart import Cart
 from data.cash import CashError, count_total, record_movement
-from data.catalog import lookup
 from data.db import make_engine
-from data.models import CashMovement, DayClose, DomainEvent, Product, ReceiptSeries, Shift
+from data.models import (
+    CashMovement,
+    DayClose,
+    DomainEvent,
+    Product,
+    ReceiptSeries,
+    Shift,
+)
 from data.money import ZERO, round_money
 from data.operators import by_code
 from data.payments import CARD, CASH, PaymentState
 from data.pricing import price_cart
-from data.reports import (VarianceNeedsApproval, business_date, close_day, report_from_json, report_json,
-                          x_report, z_report)
+from data.reports import (
+    VarianceNeedsApproval,
+    business_date,
+    close_day,
+    report_from_json,
+    report_json,
+    x_report,
+    z_report,
+)
 from data.sales import commit_refund, commit_sale, refund_amounts, refundable
+from tests import carts
 from tests.conftest import COFFEE, DEMO_TOML, GREENS, HIGHLIGHTER, MILK, WATER
 
 D = Decimal
@@ -52,15 +67,7 @@ def receipt(n: int) -> str:
 
 
 def sell(engine, place, cashier, items=((COFFEE, 1),), tender: str = CASH, at: datetime | None = None) -> str:
-    cart = Cart()
-    for code, qty in items:
-        info = lookup(engine, code)
-        assert info is not None, code
-        cart.add(product_id=info.id, sku=info.sku, name=info.name, price=info.price, vat_rate=info.vat_rate,
-                 quantity=D(qty), barcode=info.barcode)
-    totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
-    payment = PaymentState(totals.total, place.currency, place.cash_rounding)
-    payment.apply(tender)
+    cart, payment = carts.paid_cart(engine, place, items, tender)
     return commit_sale(engine, place, cashier, cart, payment, at=at)
 
 
