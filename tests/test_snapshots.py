@@ -151,3 +151,21 @@ def test_parked_list(snap_compare, make_till, monkeypatch):
         await press(pilot, "f7")
 
     assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_receipt_preview(snap_compare, make_till, monkeypatch):
+    from datetime import UTC, datetime
+
+    import data.sales
+
+    monkeypatch.setattr(data.sales, "utcnow", lambda: datetime(2026, 12, 1, 9, 30, tzinfo=UTC))  # printed time
+
+    async def run_before(pilot):
+        await login(pilot)
+        await enter(pilot, "2*" + COFFEE)
+        await press(pilot, "f10")
+        await enter(pilot, "100")
+        await press(pilot, "f12")
+        await press(pilot, "down", "enter")
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
