@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from data.types import JSONText, Money, Quantity, Rate, UTCDateTime, utcnow
@@ -316,3 +316,98 @@ class ConnectorState(SQLModel, table=True):
     paused: bool = False
     reason: str = ""
     updated_at: datetime = _now_field()
+
+
+# -- customer orders ---------------------------------------------------------------------------------
+# These tables live in the till's database, or in the shared site database when `[site] url` is set,
+# so they refer to stores, products and operators by code (sku, store id, operator code), not by
+# foreign key: the same rows must make sense to every store's till.
+
+class OrderSeries(SQLModel, table=True):
+    """Next customer-order number per store; bumped in the order's own transaction, so gapless."""
+
+    __tablename__ = "order_series"
+    store_id: str = Field(primary_key=True, max_length=32)
+    next_number: int = 1
+
+
+class CustomerOrder(SQLModel, table=True):
+    """A customer order (LS One style): lines reserved at the fulfilling store until picked up."""
+
+    __tablename__ = "customer_order"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=48)
+    store_id: str = Field(max_length=32, index=True)  # where it was taken
+    fulfil_store: str = Field(max_length=32, index=True)  # where the stock is reserved and handed over
+    status: str = Field(default="open", max_length=10, index=True)  # open | ready | partial | delivered | cancelled
+    source: str = Field(default="till", max_length=12)  # till | phone | ecommerce
+    external_id: Optional[str] = Field(default=None, unique=True, max_length=64)
+    customer_name: str = ""
+    customer_phone: str = Field(default="", max_length=20, index=True)  # E.164 when it parses
+    member_phone: Optional[str] = Field(default=None, max_length=20)
+    delivery_method: str = Field(default="pickup", max_length=10)  # pickup | deliver | ship
+    delivery_address: str = ""
+    expected_date: Optional[str] = Field(default=None, max_length=10)
+    comments: str = ""
+    currency: str = Field(max_length=3)
+    prices_include_vat: bool = True
+    basket_discount: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+    total: Decimal = Field(sa_type=Money())  # of the lines still on the order (picked ones included)
+    paid: Decimal = Field(default=Decimal(0), sa_type=Money())  # deposits and online payments, net of refunds
+    applied: Decimal = Field(default=Decimal(0), sa_type=Money())  # of `paid`, what pickups have used
+    version: int = 1  # bumped on every change: a pickup or edit on a stale copy is refused
+    created_by: str = Field(default="", max_length=16)
+    created_at: datetime = _now_field(index=True)
+    updated_at: datetime = _now_field()
+    closed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+
+
+class CustomerOrderLine(SQLModel, table=True):
+    __tablename__ = "customer_order_line"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="customer_order.id", index=True)
+    line_no: int
+    sku: str = Field(max_length=64)
+    barcode: Optional[str] = None
+    name: str
+    quantity: Decimal = Field(sa_type=Quantity())  # ordered (as changed since)
+    picked: Decimal = Field(default=Decimal(0), sa_type=Quantity())  # handed over so far
+    status: str = Field(default="open", max_length=10)  # open | delivered | voided
+    unit_price: Decimal = Field(sa_type=Money())
+    original_price: Decimal = Field(sa_type=Money())
+    vat_rate: Decimal = Field(sa_type=Rate())
+    discount: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+
+
+class OrderPayment(SQLModel, table=True):
+    """Money on an order: a deposit taken at a till (its receipt), a payment taken online, a pickup
+    using it up, or a deposit given back."""
+
+    __tablename__ = "order_payment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="customer_order.id", index=True)
+    uid: str = Field(unique=True, max_length=64)  # the till sale's uid: recording it twice is a no-op
+    kind: str = Field(max_length=10)  # deposit | online | applied | refund
+    amount: Decimal = Field(sa_type=Money())
+    tender: str = Field(default="", max_length=32)
+    receipt_number: str = Field(default="", max_length=48)
+    store_id: str = Field(default="", max_length=32)
+    operator: str = Field(default="", max_length=16)
+    at: datetime = _now_field()
+
+
+class ReservationEntry(SQLModel, table=True):
+    """The reservation journal: reserved stock of an item at a store is the sum of these rows."""
+
+    __tablename__ = "reservation_entry"
+    __table_args__ = (Index("ix_reservation_entry_store_sku", "store_id", "sku"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="customer_order.id", index=True)
+    line_id: int = Field(foreign_key="customer_order_line.id", index=True)
+    store_id: str = Field(max_length=32)
+    sku: str = Field(max_length=64)
+    kind: str = Field(max_length=8)  # reserve | release | consume
+    quantity: Decimal = Field(sa_type=Quantity())  # positive; the kind gives the sign
+    operator: str = Field(default="", max_length=16)
+    at: datetime = _now_field()
+    note: str = ""

@@ -74,8 +74,9 @@ def compute(conn: Connection, place: Place, *, kind: str, now: datetime, cutoff:
         func.count(case((Sale.kind == "refund", 1))),
         func.coalesce(func.sum(case((Sale.kind == "refund", Sale.total))), 0),
         func.coalesce(func.sum(case((Sale.kind == "sale", Sale.discount_total))), 0),
-        func.coalesce(func.sum(case((Sale.kind == "sale", Sale.rounding), else_=-Sale.rounding)), 0),
+        func.coalesce(func.sum(case((Sale.kind == "refund", -Sale.rounding), else_=Sale.rounding)), 0),
         func.max(Sale.id), func.min(Sale.receipt_number), func.max(Sale.receipt_number), func.min(Sale.created_at),
+        func.coalesce(func.sum(case((Sale.kind == "deposit", Sale.total))), 0),
     ).where(in_period)).one()
     money = Sale.__table__.c.total.type
 
@@ -141,7 +142,7 @@ def compute(conn: Connection, place: Place, *, kind: str, now: datetime, cutoff:
         business_date=day.isoformat(), opened_at=opened, closed_at=now, timezone=place.timezone,
         currency=place.currency, sales_count=sales_count, sales_total=sales_total, refunds_count=refunds_count,
         refunds_total=refunds_total, voids_count=voids, discounts_total=discounts,
-        deposits_total=round_money(ZERO, place.currency),
+        deposits_total=round_money(dec(row[10]), place.currency),
         tenders=tuple(tenders), vat=tuple(vat), expected_cash=expected,
         first_receipt=row[7], last_receipt=row[8], receipt_gaps=tuple(gaps),
         cash_movements=tuple(moves), rounding_total=rounding,

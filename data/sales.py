@@ -103,8 +103,8 @@ def move_stock(conn: Connection | Session, store_id: str, moves: list[tuple[int,
 
 def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
                 *, at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False,
-                exports: Sequence[ExportTarget] = ()) -> str:
-    """Commit a paid cart; returns its receipt number. Committing the same cart twice (a double Enter,
+                exports: Sequence[ExportTarget] = (), reference: str = "") -> str:
+    """Commit a paid cart (`reference`: the customer order it hands over, if any); returns its receipt number. Committing the same cart twice (a double Enter,
     a retry after a crash) returns the first receipt number and adds nothing. With print_receipt, the
     receipt's print job is spooled in the same transaction. Core statements, one per table: this is
     the till's hottest write."""
@@ -117,7 +117,8 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
         raise SaleError(f"{payment.remaining} is still due")
     at = at or utcnow()
     try:
-        return _insert_sale(engine, place, operator, cart, payment, totals, at, print_receipt, open_drawer, exports)
+        return _insert_sale(engine, place, operator, cart, payment, totals, at, print_receipt, open_drawer, exports,
+                            reference)
     except IntegrityError:
         # Most likely this cart was committed already (Sale.uid is unique): the whole transaction,
         # receipt number included, rolled back, and the first receipt stands.
@@ -130,13 +131,13 @@ def commit_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart
 
 def _insert_sale(engine: Engine, place: Place, operator: OperatorInfo, cart: Cart, payment: PaymentState,
                  totals, at: datetime, print_receipt: bool, open_drawer: bool,
-                 exports: Sequence[ExportTarget]) -> str:
+                 exports: Sequence[ExportTarget], reference: str = "") -> str:
     with writer(engine).begin() as conn:
         receipt = next_receipt_number(conn, place)
         sale_id = conn.execute(_INSERT_SALE, {
             "uid": cart.uid, "kind": "sale", "receipt_number": receipt, "store_id": place.store_id,
             "terminal_id": place.terminal_id, "operator_id": operator.id, "member_id": cart.member_id,
-            "refund_of_id": None, "authorised_by_id": None, "reason": "", "created_at": at,
+            "refund_of_id": None, "authorised_by_id": None, "reason": reference, "created_at": at,
             "currency": place.currency, "prices_include_vat": place.prices_include_vat,
             "subtotal": totals.subtotal, "discount_total": totals.discount_total, "vat_total": totals.vat,
             "total": totals.total, "rounding": payment.rounding, "paid_total": payment.paid,
@@ -300,6 +301,76 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
         return number
 
 
+# -- deposits on customer orders -------------------------------------------------------------------
+
+def commit_deposit(engine: Engine, place: Place, operator: OperatorInfo, order_number: str, payment: PaymentState,
+                   *, uid: str, at: datetime | None = None, print_receipt: bool = False,
+                   open_drawer: bool = False) -> str:
+    """A deposit on a customer order is money into this drawer with its own receipt (kind deposit, no
+    lines: the goods, their VAT and their stock leave with the pickup sale). Idempotent by uid."""
+    if not payment.complete or payment.total <= 0:
+        raise SaleError("the deposit is not fully tendered")
+    at = at or utcnow()
+    with write_session(engine) as s:
+        existing = s.exec(select(Sale.receipt_number).where(Sale.uid == uid)).first()
+        if existing:
+            return existing
+        number = next_receipt_number(s, place)
+        zero = round_money(ZERO, place.currency)
+        sale = Sale(uid=uid, kind="deposit", receipt_number=number, store_id=place.store_id,
+                    terminal_id=place.terminal_id, operator_id=operator.id, reason=order_number, created_at=at,
+                    currency=place.currency, prices_include_vat=place.prices_include_vat, subtotal=payment.total,
+                    discount_total=zero, vat_total=zero, total=payment.total, rounding=payment.rounding,
+                    paid_total=payment.paid, change_total=payment.change)
+        s.add(sale)
+        s.flush()
+        for t in payment.tenders:
+            s.add(Payment(sale_id=sale.id, tender=t.tender, amount=t.amount, tendered=t.tendered, change=t.change,
+                          reference=t.reference))
+        audit.record(s, "order.deposit_receipt", operator=operator.code, subject=number, store=place.store_id,
+                     terminal=place.terminal_code, order=order_number, amount=str(payment.total))
+        if print_receipt:
+            spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer, at=at)
+        return number
+
+
+def refund_deposit(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
+                   deposit_receipt: str, payment: PaymentState, *, uid: str, reason: str,
+                   at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False) -> str:
+    """Give a deposit back (a cancelled order): a refund record referencing the deposit's receipt."""
+    at = at or utcnow()
+    with write_session(engine) as s:
+        existing = s.exec(select(Sale.receipt_number).where(Sale.uid == uid)).first()
+        if existing:
+            return existing
+        deposit = s.exec(select(Sale).where(Sale.receipt_number == deposit_receipt)).first()
+        if deposit is None or deposit.kind != "deposit":
+            raise SaleError(f"{deposit_receipt} is not a deposit receipt")
+        given = s.exec(select(func.coalesce(func.sum(Sale.total), 0)).where(Sale.refund_of_id == deposit.id)).one()
+        given = given if isinstance(given, Decimal) else Sale.__table__.c.total.type.process_result_value(given, None)
+        if payment.total > deposit.total - (given or ZERO):
+            raise SaleError(f"only {deposit.total - (given or ZERO)} of deposit {deposit_receipt} is left to give back")
+        number = next_receipt_number(s, place)
+        zero = round_money(ZERO, place.currency)
+        refund = Sale(uid=uid, kind="refund", receipt_number=number, store_id=place.store_id,
+                      terminal_id=place.terminal_id, operator_id=operator.id, refund_of_id=deposit.id,
+                      authorised_by_id=approver.id, reason=reason, created_at=at, currency=place.currency,
+                      prices_include_vat=place.prices_include_vat, subtotal=payment.total, discount_total=zero,
+                      vat_total=zero, total=payment.total, rounding=payment.rounding, paid_total=payment.paid,
+                      change_total=payment.change)
+        s.add(refund)
+        s.flush()
+        for t in payment.tenders:
+            s.add(Payment(sale_id=refund.id, tender=t.tender, amount=t.amount, tendered=t.tendered,
+                          change=t.change, reference=t.reference))
+        audit.record(s, "refund", operator=operator.code, subject=number, store=place.store_id,
+                     terminal=place.terminal_code, original=deposit_receipt, approved_by=approver.code,
+                     amount=str(payment.total), reason=reason, order=deposit.reason)
+        if print_receipt:
+            spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer, at=at)
+        return number
+
+
 # -- receipts --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -349,6 +420,7 @@ class ReceiptDoc:
     vat_by_rate: tuple[tuple[Decimal, Decimal, Decimal], ...] = field(default=())  # (rate, base, vat)
     member_phone: str | None = None
     refund_of: str | None = None
+    order_number: str | None = None  # a deposit's or a pickup's customer order
 
 
 def receipt_doc(engine: Engine, receipt_number: str) -> ReceiptDoc:
@@ -392,5 +464,6 @@ def _doc(s: Session, sale: Sale) -> ReceiptDoc:
         vat_by_rate=tuple((rate, base, vat) for rate, (base, vat) in sorted(by_rate.items())),
         member_phone=member.phone if member else None,
         refund_of=original.receipt_number if original else None,
+        order_number=sale.reason if sale.kind in ("sale", "deposit") and sale.reason.startswith("ORD-") else None,
     )
 

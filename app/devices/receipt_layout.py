@@ -76,6 +76,10 @@ def layout_receipt(doc: ReceiptDoc, width: int = 42, *, copy: bool = False) -> l
         out += ["", center("*** REFUND ***", width)]
         if doc.refund_of:
             out.append(center(f"for receipt {doc.refund_of}", width))
+    elif doc.kind == "deposit":
+        out += ["", center("*** DEPOSIT ***", width)]
+    if doc.order_number:
+        out.append(center(f"customer order {doc.order_number}", width))
     local = doc.created_at.astimezone(ZoneInfo(doc.timezone))
     out += [rule, left_right("Receipt", doc.receipt_number, width),
             left_right("Date", local.strftime("%Y-%m-%d %H:%M"), width),
@@ -100,7 +104,7 @@ def layout_receipt(doc: ReceiptDoc, width: int = 42, *, copy: bool = False) -> l
         out.append(left_right("VAT", m(doc.vat_total), width))
     if doc.rounding:
         out.append(left_right("Rounding", m(doc.rounding), width))
-    label = "REFUND TOTAL" if doc.kind == "refund" else "TOTAL"
+    label = {"refund": "REFUND TOTAL", "deposit": "DEPOSIT"}.get(doc.kind, "TOTAL")
     out.append(left_right(label, f"{doc.currency} {m(doc.total + doc.rounding)}", width))
     out.append(rule)
     for p in doc.payments:
