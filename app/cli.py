@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     check = dev_sub.add_parser("check", parents=[common], help="status of the scanner and printer; prints a test page")
     check.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a scan (default 10)")
 
+    imp = sub.add_parser("import", parents=[common], help="import customer orders (e-commerce JSON)")
+    imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    imp_orders = imp_sub.add_parser("orders", parents=[common], help="customer orders from a JSON file "
+                                    "(see README: Importing orders)")
+    imp_orders.add_argument("file", type=Path, help="the JSON file ({\"orders\": [...]} or a list)")
+    imp_orders.add_argument("--operator", default="import", help="recorded as the orders' creator (default import)")
+
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
@@ -156,6 +163,8 @@ def _dispatch(args) -> int:
         return _report(settings, args)
     if command == "exports":
         return _exports(settings, args)
+    if command == "import":
+        return _import_orders(settings, args)
     if command == "db":
         from data.db import make_engine, upgrade
 
@@ -341,6 +350,61 @@ def _engine_for(settings):
     engine = make_engine(settings.database_url)
     upgrade(engine)
     return engine
+
+
+def orders_engine_for(settings, local):
+    """Where customer orders live: the shared site database when `[site] url` is set (migrated like
+    the till's own), else this till's database."""
+    if not settings.site.url:
+        return local
+    from data.db import make_engine, upgrade
+
+    engine = make_engine(settings.site.url)
+    upgrade(engine)
+    return engine
+
+
+def _import_orders(settings, args) -> int:
+    from data.order_import import ImportFormatError, import_orders, parse
+    from data.phones import region_of
+
+    path = args.file.expanduser()
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        raw_orders = parse(text)
+    except ImportFormatError as exc:
+        raise CliError(f"{path}: {exc}") from None
+    engine = _engine_for(settings)
+    from app.tui import place_from_settings
+
+    place = place_from_settings(settings, engine)
+    orders_db = orders_engine_for(settings, engine)
+    kw = dict(store_id=place.store_id, operator=args.operator[:16], currency=place.currency,
+              prices_include_vat=place.prices_include_vat, region=region_of(place.locale))
+    if len(raw_orders) >= 200:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("orders"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("orders", total=len(raw_orders))
+            result = import_orders(engine, orders_db, raw_orders, **kw,
+                                   progress=lambda done, total: progress.update(task, completed=done))
+    else:
+        result = import_orders(engine, orders_db, raw_orders, **kw)
+    for ext, number in result.imported:
+        print(f"imported          {ext} → {number}")
+    for ext, number in result.existing:
+        print(f"already imported  {ext} ({number})")
+    for ext, reason in result.rejected:
+        print(f"rejected          {ext}: {reason}")
+    print(f"{path.name}: {result.summary()}", flush=True)
+    if result.rejected:
+        raise CliError(f"{len(result.rejected)} of {len(raw_orders)} orders rejected (the others were imported)")
+    return 0
 
 
 def database_ready_without_work(settings) -> bool:
