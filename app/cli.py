@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def demo_args(p: argparse.ArgumentParser, extra: bool) -> None:
         p.add_argument("--products", type=_count, default=1000, help="number of products (default 1000)")
-        p.add_argument("--orders", type=_count, default=0, help="customer orders (arrive with the orders feature)")
+        p.add_argument("--orders", type=_count, default=0, help="demo customer orders over the last 60 days (default 0)")
         if extra:
             p.add_argument("--sales", type=_count, default=0, help="past sales to create")
             p.add_argument("--days", type=_count, default=7, help="days the past sales spread over")
@@ -457,8 +457,6 @@ def _run(settings) -> int:
 def _demo(args, home: Path, *, start: bool) -> int:
     from app.config import CONFIG_NAME, DEMO_CONFIG, load_settings
 
-    if args.orders:
-        raise CliError("--orders: customer orders are not part of this version yet")
     home.mkdir(parents=True, exist_ok=True)
     setup_logging(home, getattr(args, "debug", False))
     config = home / CONFIG_NAME
@@ -472,6 +470,16 @@ def _demo(args, home: Path, *, start: bool) -> int:
     place = place_from_settings(settings, engine)
     if has_data(engine):
         print(f"{home}: already has a store; nothing seeded", file=sys.stderr)
+        if args.orders:
+            from data.orders import list_orders
+
+            if list_orders(engine, limit=1)[1]:
+                print(f"{home}: already has customer orders; --orders ignored", file=sys.stderr)
+            else:
+                from data.demo import seed_orders
+
+                seed_orders(engine, place, args.orders)
+                print(f"{args.orders} demo customer orders added", file=sys.stderr)
     else:
         _seed_with_progress(engine, place, args)
     if start:
@@ -498,9 +506,10 @@ def _seed_with_progress(engine, place, args) -> None:
             progress.update(tasks[step], completed=done, total=total)
 
         result = seed_demo(engine, place, products=args.products, sales=getattr(args, "sales", 0),
-                           days=getattr(args, "days", 7), progress=report)
+                           days=getattr(args, "days", 7), orders=args.orders, progress=report)
+    orders = f", {result['orders']} customer orders" if result["orders"] else ""
     console.print(f"demo store ready: {result['products']} products, {result['members']} members, "
-                  f"{result['sales']} sales; log in as 1 / 1111 (cashier) or 9 / 9999 (manager)")
+                  f"{result['sales']} sales{orders}; log in as 1 / 1111 (cashier) or 9 / 9999 (manager)")
 
 
 if __name__ == "__main__":

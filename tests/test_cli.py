@@ -180,9 +180,16 @@ def test_run_on_a_missing_home(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_orders_not_yet_supported(tmp_path):
-    line = assert_one_error_line(till("seed-demo", "--home", str(tmp_path / "h"), "--orders", "5"))
-    assert "--orders" in line
+def test_seed_demo_with_orders(tmp_path):
+    home = tmp_path / "h"
+    proc = till("seed-demo", "--home", str(home), "--products", "30", "--orders", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert "50 customer orders" in proc.stderr
+    assert count(home / "till.db", "customer_order") == 50
+    again = till("seed-demo", "--home", str(home), "--orders", "50")
+    assert again.returncode == 0, again.stderr
+    assert "already has customer orders" in again.stderr
+    assert count(home / "till.db", "customer_order") == 50
 
 
 def test_version():
