@@ -318,7 +318,7 @@ def list_orders(engine: Engine, flt: OrderFilter = OrderFilter(), *, limit: int 
             conds.append(c.external_id.ilike(like))
         if len(digits) >= 3:
             # Phones are stored E.164 (+66812345678); people type 0812345678: match on the tail.
-            conds.append(c.customer_phone.like(f"%{digits.lstrip('0')}%"))
+            conds.append(c.customer_phone.like(f"%{digits[1:] if digits.startswith('0') else digits}%"))
         where.append(or_(*conds))
     cols = (c.id, c.number, c.status, c.store_id, c.fulfil_store, c.customer_name, c.customer_phone, c.created_at,
             c.expected_date, c.total, c.paid, c.applied, c.source)
@@ -418,7 +418,7 @@ def inventory(engine: Engine, code: str, *, journal_rows: int = 50) -> Inventory
         info = lookup(engine, code.strip())
         if info is None:
             raise OrderError(f"no item {code.strip()}")
-        sku, name, pid = info.sku, info.name, info.product_id
+        sku, name, pid = info.sku, info.name, info.id
     else:
         sku, name, pid = product.sku, product.name, product.id
     sign = _kind_sign()
