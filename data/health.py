@@ -437,12 +437,14 @@ def _open_shifts(s: Session, today: date, timezone: str, cutoff: time) -> Diagno
 
 
 def _missing_external_ids(engine: Engine, s: Session, connector: str, since: datetime) -> Diagnostic:
-    items = _peak_missing(engine, connector, since)
-    if items is None:
-        sold = select(SaleLine.product_id).join(Sale, Sale.id == SaleLine.sale_id).where(Sale.created_at >= since)
-        rows = s.exec(select(Product.sku, Product.name, Product.external_ids).where(
-            or_(Product.active == True, Product.id.in_(sold))).order_by(Product.sku)).all()  # noqa: E712
-        items = [f"{sku} {name}" for sku, name, ids in rows if not (ids or {}).get(connector)]
+    """Products sold since `since` or on sale now that carry no code for the connector: the PEAK
+    connector's own list first (most sold first) when this build has it, then the rest on sale."""
+    items = _peak_missing(engine, connector, since) or []
+    listed = {item.split()[0] for item in items if item}
+    sold = select(SaleLine.product_id).join(Sale, Sale.id == SaleLine.sale_id).where(Sale.created_at >= since)
+    rows = s.exec(select(Product.sku, Product.name, Product.external_ids).where(
+        or_(Product.active == True, Product.id.in_(sold))).order_by(Product.sku)).all()  # noqa: E712
+    items += [f"{sku} {name}" for sku, name, ids in rows if not (ids or {}).get(connector) and sku not in listed]
     return Diagnostic(f"products without a {connector} code", "error" if items else "ok", len(items),
                       tuple(items[:5]), connector, blocks="sales with those products (blocked)")
 

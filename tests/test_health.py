@@ -289,3 +289,27 @@ def test_peak_test_connection_without_the_peak_module(settings, monkeypatch):
     assert not result.ok and "not available" in result.message
     assert probe.config_problem(ConnectorSettings(name="peak", kind="peak")) == \
         "missing connect_id, connect_key, user_token"
+
+
+def test_peak_checks_are_used_when_the_peak_connector_has_them(settings, engine, monkeypatch):
+    """The PEAK connector's own test connection and missing-code list are called when present."""
+    import sys
+    import types
+
+    import app.connectors
+    import data
+
+    seen = []
+    fake_connector = types.SimpleNamespace(test_connection=lambda c, s=None: (seen.append(c.name) or True, "token ok"))
+    monkeypatch.setitem(sys.modules, "app.connectors.peak", fake_connector)
+    monkeypatch.setattr(app.connectors, "peak", fake_connector, raising=False)
+    c = ConnectorSettings(name="peak", kind="peak", connect_id="x", connect_key="y", user_token="z")
+    assert probe.test_connection(c, settings) == probe.ProbeResult(True, "token ok") and seen == ["peak"]
+
+    fake_data = types.SimpleNamespace(missing_external_ids=lambda e, name, since: [
+        {"product_id": 1, "sku": "ZZ-1", "name": "sold a lot", "lines": 9}])
+    monkeypatch.setitem(sys.modules, "data.peak", fake_data)
+    monkeypatch.setattr(data, "peak", fake_data, raising=False)
+    settings.connectors = [c]
+    [missing] = [d for d in health.diagnostics(engine, probe.connector_infos(settings)) if "code" in d.check]
+    assert missing.items[0] == "ZZ-1 sold a lot" and missing.count > 1  # then the products on sale without one

@@ -81,19 +81,22 @@ def test_connection(connector: ConnectorSettings, settings: Settings, *, timeout
         if connector.kind == "file_drop":
             return _test_folder(connector, settings.home)
         if connector.kind == "peak":
-            return _test_peak(connector)
+            return _test_peak(connector, settings)
     except Exception as exc:  # noqa: BLE001 - a test reports, it never crashes the screen
         return ProbeResult(False, f"test failed: {exc.__class__.__name__}: {exc}")
     return ProbeResult(False, f"test connection is not available for {connector.kind} connectors")
 
 
-def _test_peak(connector: ConnectorSettings) -> ProbeResult:
+def _test_peak(connector: ConnectorSettings, settings: Settings) -> ProbeResult:
     try:
         from app.connectors import peak  # type: ignore[attr-defined]
         check = peak.test_connection
     except (ImportError, AttributeError):
         return ProbeResult(False, "PEAK test connection is not available in this version")
-    ok, message = check(connector)
+    import inspect
+
+    takes_settings = len(inspect.signature(check).parameters) > 1
+    ok, message = check(connector, settings) if takes_settings else check(connector)
     return ProbeResult(bool(ok), str(message))
 
 
