@@ -138,15 +138,24 @@ class ConnectorSettings(BaseModel):
 
     def secret_value(self) -> str | None:
         """The secret from the file (readable only by its owner), the environment or till.toml."""
-        env = os.environ.get(f"TILL_CONNECTORS__{self.name.upper()}__SECRET")
+        return self.secret_of("secret")
+
+    def secret_of(self, key: str) -> str | None:
+        """Any secret key (secret, connect_id, connect_key, user_token, …): the environment variable
+        TILL_CONNECTORS__<NAME>__<KEY> first, then `<key>_file` (readable only by its owner), then
+        the key itself in till.toml."""
+        env = os.environ.get(f"TILL_CONNECTORS__{self.name.upper()}__{key.upper()}")
         if env:
             return env
-        if self.secret_file is not None:
-            path = self.secret_file.expanduser()
+        extra = self.model_extra or {}
+        file = self.secret_file if key == "secret" else extra.get(f"{key}_file")
+        if file is not None:
+            path = Path(file).expanduser()
             if path.stat().st_mode & 0o077:
                 raise ConfigError(f"{path}: secret file must be readable only by its owner (chmod 600)")
             return path.read_text(encoding="utf-8").strip()
-        return self.secret
+        value = self.secret if key == "secret" else extra.get(key)
+        return None if value is None else str(value)
 
 
 class Settings(BaseSettings):
@@ -230,6 +239,24 @@ def _source_of(error: dict[str, Any], path: Path) -> str:
     return str(path)
 
 
+class _WithoutConnectorSecrets(PydanticBaseSettingsSource):
+    """TILL_CONNECTORS__<NAME>__<KEY> variables carry connector secrets, read by
+    ConnectorSettings.secret_of; they are not a replacement for the [[connectors]] list."""
+
+    def __init__(self, inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(inner.settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return self.inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        data = self.inner()
+        if isinstance(data.get("connectors"), dict):
+            data = {k: v for k, v in data.items() if k != "connectors"}
+        return data
+
+
 def load_settings(home: Path | None = None) -> Settings:
     home = (home or default_home()).expanduser()
     path = home / CONFIG_NAME
@@ -247,7 +274,7 @@ def load_settings(home: Path | None = None) -> Settings:
         def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                        file_secret_settings):
             # Environment beats the file, as the contract says.
-            return (init_settings, env_settings, _FileSource(settings_cls))
+            return (init_settings, _WithoutConnectorSecrets(env_settings), _FileSource(settings_cls))
 
     try:
         settings = _Loaded()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
@@ -17,15 +18,30 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-DELIVERED_KINDS = ("webhook", "file_drop")
+DELIVERED_KINDS = ("webhook", "file_drop", "peak")
+PEAK_EVENTS = ("sale.completed", "sale.refunded")
+# PEAK jobs are also claimed when uncertain (looked up, then sent if absent) and when blocked (checked
+# again every 5 minutes: a product mapping fixed meanwhile lets them go).
+PEAK_STATES = ("pending", "retry_wait", "uncertain", "blocked")
+_rate_limited: dict[str, float] = {}  # connector -> monotonic time until which PEAK asked us to wait
+
+
+def target_of(c: ConnectorSettings) -> outbox.ExportTarget:
+    schedule = tuple(int(x) for x in c.retry_schedule)
+    if c.kind == "file_drop":
+        return outbox.ExportTarget(c.name, c.kind, ("day.closed",), c.live, schedule)
+    if c.kind == "peak":
+        # Sales with a member go one by one; the rest go in the daily POS Customer entry, whose jobs
+        # the runner plans (data.peak.plan_daily). Every refund is a credit note.
+        return outbox.ExportTarget(c.name, c.kind, PEAK_EVENTS, c.live, schedule, member_events=("sale.completed",))
+    return outbox.ExportTarget(c.name, c.kind, tuple(c.events), c.live, schedule)
 
 
 def targets(settings: Settings) -> tuple[outbox.ExportTarget, ...]:
-    """The connectors whose jobs the till writes. File drops take the day close only. PEAK and the site
-    database are configured already but arrive with their issues; no jobs are written for them yet."""
-    return tuple(outbox.ExportTarget(c.name, c.kind, ("day.closed",) if c.kind == "file_drop" else tuple(c.events),
-                                     c.live, tuple(int(x) for x in c.retry_schedule))
-                 for c in settings.connectors if c.kind in DELIVERED_KINDS)
+    """The connectors whose jobs the till writes with each sale, refund and day close. File drops take
+    the day close only; PEAK takes member sales and refunds (its daily entries are planned by the
+    runner). The site database is configured already but arrives with its issue."""
+    return tuple(target_of(c) for c in settings.connectors if c.kind in DELIVERED_KINDS)
 
 
 @dataclass
@@ -50,10 +66,18 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
             if connector.kind not in DELIVERED_KINDS or outbox.paused(engine, connector.name):
                 continue
             schedule = tuple(int(x) for x in connector.retry_schedule)
+            is_peak = connector.kind == "peak"
+            if is_peak:
+                if _rate_limited.get(connector.name, 0) > time.monotonic():
+                    continue
+                _plan_peak(engine, connector, settings)
             for _ in range(limit):
                 # One at a time: a job is claimed only when it is about to be sent, so stopping early
-                # (410, receiver unreachable) leaves nothing leased.
-                claimed = outbox.claim(engine, connector.name, owner, limit=1)
+                # (410, receiver unreachable) leaves nothing leased. PEAK: one request in flight.
+                if is_peak:
+                    claimed = outbox.claim(engine, connector.name, owner, limit=1, states=PEAK_STATES, history=True)
+                else:
+                    claimed = outbox.claim(engine, connector.name, owner, limit=1)
                 if not claimed:
                     break
                 job = claimed[0]
@@ -70,6 +94,12 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                     break
                 if result.kind == "connectivity":
                     break  # the receiver is unreachable: the rest waits, no attempts used
+                if is_peak and result.status == 429:
+                    _rate_limited[connector.name] = time.monotonic() + (result.retry_after or 60)
+                    break  # PEAK asked us to wait: the whole connector waits
+                if is_peak and result.kind == "blocked" and result.error.startswith("auth:"):
+                    outbox.set_paused(engine, connector.name, f"PEAK credentials refused: {result.error[6:]}")
+                    break
     finally:
         if own:
             client.close()
@@ -104,4 +134,21 @@ def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.Cla
         if not connector.live:
             return outbox.Outcome("dry_run")
         return webhook.deliver(client, connector.url, secret, job)
+    if connector.kind == "peak":
+        from app.connectors import peak
+
+        return peak.deliver(client, connector, settings, engine, job)
     return outbox.Outcome("blocked", error=f"connector kind {connector.kind} is not delivered yet")
+
+
+def _plan_peak(engine, connector: ConnectorSettings, settings: Settings) -> None:
+    """Write the daily POS Customer jobs that are due; a failure here never stops the deliveries."""
+    from app.connectors import peak
+
+    try:
+        written = peak.plan(engine, connector, settings, target_of(connector))
+    except Exception as exc:  # noqa: BLE001 - logged; jobs already written are still delivered
+        log.warning("export %s: planning the daily entries failed: %s", connector.name, exc)
+        return
+    for reference in written:
+        log.info("export %s: daily entry %s planned", connector.name, reference)

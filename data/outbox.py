@@ -33,10 +33,12 @@ class ExportTarget:
     """What the data layer needs to know of a configured connector to enqueue its jobs."""
 
     name: str
-    kind: str  # webhook | file_drop
+    kind: str  # webhook | file_drop | peak
     events: tuple[str, ...]
     live: bool = False
     retry_schedule: tuple[int, ...] = DEFAULT_SCHEDULE
+    member_events: tuple[str, ...] = ()
+    """Events this connector takes only for sales with a member (PEAK: other sales go in the daily entry)."""
 
     def wants(self, event: str) -> bool:
         return event in self.events
@@ -51,7 +53,8 @@ def idempotency_key(connector: str, event: str, source_id: str, revision: int = 
 
 
 def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, source_type: str, source_id: str,
-            payload: dict, *, business_date: str | None = None, at: datetime | None = None) -> int:
+            payload: dict, *, business_date: str | None = None, at: datetime | None = None,
+            state: str = "pending", resolution: str = "") -> int:
     """One job per interested connector, in the caller's transaction. Re-enqueuing the same
     (connector, event, source, revision) is a no-op thanks to the unique idempotency key.
     Returns how many connectors were offered the event."""
@@ -61,13 +64,15 @@ def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, sourc
     for t in targets:
         if not t.wants(event):
             continue
+        if event in t.member_events and not (payload.get("data") or {}).get("member_phone"):
+            continue
         key = idempotency_key(t.name, event, source_id)
         rows.append({"connector": t.name, "kind": t.kind, "event": event, "source_type": source_type,
                      "source_id": source_id, "revision": 1, "idempotency_key": key, "business_date": business_date,
-                     "payload": encoded, "state": "pending", "attempt_count": 0,
+                     "payload": encoded, "state": state, "attempt_count": 0,
                      "max_attempts": len(t.retry_schedule) + 1, "next_attempt_at": at, "lease_owner": None,
                      "lease_expires_at": None, "last_error": "", "last_status": None, "remote_id": "",
-                     "resolution": "", "created_at": at, "updated_at": at, "succeeded_at": None})
+                     "resolution": resolution, "created_at": at, "updated_at": at, "succeeded_at": None})
     if rows:
         conn.execute(_insert_ignoring_duplicates(conn.dialect.name), rows)
     return len(rows)
@@ -109,44 +114,70 @@ class ClaimedJob:
     attempt_id: int
     source_id: str
     business_date: str | None = None
+    previous_state: str = "pending"
+    sent_before: bool = False
+    """An earlier attempt may have reached the receiver (claimed with history=True only)."""
+
+
+# Connector kinds whose receiver does not dedupe: a job a dead worker may have sent is looked up there
+# before it is sent again (reference/exports.md §6.4, last row).
+NOT_IDEMPOTENT = ("peak",)
+# Attempt outcomes after which nothing can have reached the receiver.
+NOT_SENT = ("connectivity", "blocked", "dry_run", "wait", "unreconciled")
 
 
 def recover_expired(engine: Engine, now: datetime | None = None) -> int:
     """A worker that died mid-send left in_flight jobs: webhooks and file drops go back to pending
-    (the receiver dedupes by webhook-id; a file drop is re-written as the same revision)."""
+    (the receiver dedupes by webhook-id; a file drop is re-written as the same revision); PEAK jobs
+    become uncertain, to be looked up at PEAK before anything is sent again."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
-        result = conn.execute(update(ExportJob).where(ExportJob.state == "in_flight", ExportJob.lease_expires_at < now)
+        expired = (ExportJob.state == "in_flight") & (ExportJob.lease_expires_at < now)
+        result = conn.execute(update(ExportJob).where(expired, ExportJob.kind.not_in(NOT_IDEMPOTENT))
                               .values(state="pending", lease_owner=None, updated_at=now,
                                       last_error="worker stopped during delivery; sent again"))
-        return result.rowcount or 0
+        unsure = conn.execute(update(ExportJob).where(expired, ExportJob.kind.in_(NOT_IDEMPOTENT))
+                              .values(state="uncertain", lease_owner=None, updated_at=now, next_attempt_at=now,
+                                      last_error="worker stopped during delivery; the document is looked up "
+                                                 "before it is sent again"))
+        return (result.rowcount or 0) + (unsure.rowcount or 0)
 
 
-def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None) -> list[ClaimedJob]:
+def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None,
+          states: Sequence[str] = ("pending", "retry_wait"), history: bool = False) -> list[ClaimedJob]:
     """Due jobs of one connector, oldest first, leased to `owner`; the attempt row is written now,
-    before any request leaves."""
+    before any request leaves. With `history`, each job says whether an earlier attempt may have
+    reached the receiver (for receivers that do not dedupe)."""
     now = now or utcnow()
     claimed = []
     with writer(engine).begin() as conn:
         rows = conn.execute(select(ExportJob).where(
-            ExportJob.connector == connector, ExportJob.state.in_(("pending", "retry_wait")),
+            ExportJob.connector == connector, ExportJob.state.in_(tuple(states)),
             ExportJob.next_attempt_at <= now).order_by(ExportJob.next_attempt_at, ExportJob.id).limit(limit)).all()
         for job in rows:
             conn.execute(update(ExportJob).where(ExportJob.id == job.id).values(
                 state="in_flight", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
                 updated_at=now))
             attempt_no = job.attempt_count + 1
+            sent_before = False
+            if history:
+                sent_before = conn.execute(select(ExportAttempt.id).where(
+                    ExportAttempt.job_id == job.id, ExportAttempt.outcome.not_in(NOT_SENT)).limit(1)).first() is not None
             attempt_id = conn.execute(ExportAttempt.__table__.insert().values(
                 job_id=job.id, attempt_no=attempt_no, started_at=now, outcome="started", response_body="",
                 error="", request_headers={}).returning(ExportAttempt.__table__.c.id)).scalar_one()
             claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                                      attempt_no, attempt_id, job.source_id, job.business_date))
+                                      attempt_no, attempt_id, job.source_id, job.business_date,
+                                      previous_state=job.state, sent_before=sent_before))
     return claimed
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt came to. `kind`: success | retry | connectivity | dead | blocked | dry_run."""
+    """What one attempt came to. `kind`: success | retry | connectivity | dead | blocked | dry_run |
+    uncertain (the request may have reached the receiver: look it up before sending again) |
+    unreconciled (the lookup itself failed: still uncertain, no attempt used) | wait (not sent: rate
+    limited or waiting on another job; no attempt used)."""
 
     kind: str
     status: int | None = None
@@ -173,7 +204,16 @@ def finish(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence
             values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
                           attempt_count=attempts)
         elif outcome.kind == "blocked":
-            values.update(state="blocked", attempt_count=attempts - 1)
+            # Connectors that re-check blocked jobs by themselves (PEAK) find it due again in 5 minutes.
+            values.update(state="blocked", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=300))
+        elif outcome.kind in ("uncertain", "unreconciled"):
+            used = attempts if outcome.kind == "uncertain" else attempts - 1
+            step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
+            delay = outcome.retry_after if outcome.retry_after is not None else step * rng.uniform(0.8, 1.2)
+            values.update(state="uncertain", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
+        elif outcome.kind == "wait":
+            delay = outcome.retry_after if outcome.retry_after is not None else 60
+            values.update(state="retry_wait", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=delay))
         elif outcome.kind == "dead":
             values.update(state="dead", attempt_count=attempts)
         else:
