@@ -327,3 +327,28 @@ def test_snapshot_job_detail(snap_compare, make_till, frozen_failing, _steady_cu
         await press(pilot, "enter")
 
     assert snap_compare(make_till(frozen_failing), terminal_size=size, run_before=run_before)
+
+
+# -- a sale's export history in the receipt preview -------------------------------------------------
+
+async def test_receipt_preview_shows_the_sales_export_history(make_till, settings, engine, failing):
+    from app.screens.receipt import ReceiptScreen
+
+    app = make_till(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        app.screen.show_last_receipt()
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen) and app.screen.receipt_number == failing[-1]
+        text = str(app.screen.query_one("#receipt-exports").render())
+        assert "hq  retry_wait  1 try  HTTP 500" in text
+        assert "accountant" not in text  # the file drop takes the day close only
+
+
+def test_snapshot_receipt_with_export_history(snap_compare, make_till, frozen_failing):
+    async def run_before(pilot):
+        await login(pilot)
+        pilot.app.screen.show_last_receipt()
+        await settle(pilot)
+
+    assert snap_compare(make_till(frozen_failing), terminal_size=(80, 24), run_before=run_before)
