@@ -110,6 +110,13 @@ class PaymentSettings(Section):
     """Bank notes offered as one-key tenders."""
 
 
+class OrdersSettings(Section):
+    manage_roles: list[Literal["cashier", "supervisor", "manager"]] = Field(
+        default_factory=lambda: ["supervisor", "manager"])
+    """Roles that may create, change and cancel customer orders ("manage customer orders"); anyone
+    may pick up. Others need a manager's PIN, which is audited."""
+
+
 class CashSettings(Section):
     denominations: list[Decimal] = Field(default_factory=lambda: [Decimal(d) for d in (
         "1000", "500", "100", "50", "20", "10", "5", "2", "1", "0.50", "0.25")])
@@ -169,6 +176,7 @@ class Settings(BaseSettings):
     printer: PrinterSettings = Field(default_factory=PrinterSettings)
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     cash: CashSettings = Field(default_factory=CashSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)
     connectors: list[ConnectorSettings] = Field(default_factory=list)
     keys: dict[str, str] = Field(default_factory=dict)
     """Binding id -> keys, e.g. pay = "f10,ctrl+enter"."""

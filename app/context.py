@@ -25,6 +25,10 @@ class DatabaseUnavailable(RuntimeError):
     pass
 
 
+class SiteOffline(RuntimeError):
+    """The shared site database (customer orders of every store) cannot be reached; selling goes on."""
+
+
 @dataclass
 class TillContext:
     settings: Settings
@@ -33,6 +37,8 @@ class TillContext:
     place: Place | None = None
     error: str | None = None
     _ready: threading.Event = field(default_factory=threading.Event, repr=False)
+    _site: Engine | None = field(default=None, repr=False)
+    _site_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def set_database(self, engine: Engine, place: Place) -> None:
         self.engine, self.place = engine, place
@@ -54,6 +60,44 @@ class TillContext:
             raise DatabaseUnavailable(self.error)
 
     @property
+    def has_site(self) -> bool:
+        return bool(self.settings.site.url)
+
+    def orders_db(self) -> Engine:
+        """Blocking (workers only): where customer orders live — the site database when `[site] url`
+        is set (opened, and migrated, on first use), else this till's own. SiteOffline if unreachable."""
+        self.wait_ready()
+        if not self.has_site:
+            return self.engine
+        with self._site_lock:
+            if self._site is None:
+                from data.db import DatabaseError, make_engine, upgrade
+
+                try:
+                    engine = make_engine(self.settings.site.url)
+                    upgrade(engine)
+                except DatabaseError as exc:
+                    raise SiteOffline(f"site database offline: {exc}") from None
+                except Exception as exc:  # noqa: BLE001 - driver errors vary; the cashier sees one line
+                    raise SiteOffline(f"site database offline: {offline_reason(exc)}") from None
+                self._site = engine
+            return self._site
+
+    def on_orders(self, fn, *args, **kw):
+        """Run an orders function on the orders database; a lost connection becomes SiteOffline."""
+        engine = self.orders_db()
+        if engine is self.engine:
+            return fn(engine, *args, **kw)
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return fn(engine, *args, **kw)
+        except DBAPIError as exc:
+            if exc.connection_invalidated or _is_connect_error(exc):
+                raise SiteOffline(f"site database offline: {offline_reason(exc)}") from None
+            raise
+
+    @property
     def currency(self) -> str:
         return self.settings.store.currency
 
@@ -63,6 +107,17 @@ class TillContext:
 
     def audit_where(self) -> dict[str, str]:
         return {"store": self.settings.store.id, "terminal": self.settings.store.terminal}
+
+
+def offline_reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0][:160] if text else exc.__class__.__name__
+
+
+def _is_connect_error(exc) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def make_printer(settings: Settings) -> ReceiptPrinter:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from app.context import TillContext
 from app.devices.printer import PrinterError, PrintJob
-from app.devices.receipt_layout import layout_receipt
+from app.devices.receipt_layout import layout_order_confirmation, layout_picking_list, layout_receipt
 from data import spool
 from data.sales import receipt_doc
 
@@ -52,8 +52,26 @@ class Spooler:
     def _print(self, job: spool.SpoolJob) -> None:
         ctx = self.ctx
         try:
-            lines = receipt_lines(ctx, job.reference, copy=job.kind == "copy")
+            lines = self._lines(job)
         except Exception as exc:  # noqa: BLE001 - a record that cannot be laid out must not jam the spool
             raise PrinterError(f"cannot lay out {job.reference}: {exc}") from exc
         drawer = job.open_drawer and job.kind == "receipt" and ctx.settings.printer.open_drawer_on_cash
         ctx.printer.print_job(PrintJob(tuple(lines), cut=True, open_drawer=drawer, code=job.reference))
+
+    def _lines(self, job: spool.SpoolJob) -> list[str]:
+        """Receipts come from this till's database; order papers from the orders database (the site's,
+        if any: offline, they wait in the spool like a receipt for a printer that is off)."""
+        ctx = self.ctx
+        if job.kind not in ("order", "picking"):
+            return receipt_lines(ctx, job.reference, copy=job.kind == "copy")
+        from app.context import SiteOffline
+        from data import orders
+
+        try:
+            order = ctx.on_orders(orders.get_order, job.reference)
+        except SiteOffline as exc:
+            raise PrinterError(str(exc)) from None
+        place = ctx.place
+        if job.kind == "picking":
+            return layout_picking_list(orders.picking_doc(order, place.store_name, place.timezone), ctx.printer.width)
+        return layout_order_confirmation(order, place.store_name, place.timezone, ctx.printer.width)

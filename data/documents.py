@@ -4,7 +4,7 @@ into lines. Customer orders fill PickingListDoc; shifts and the day close fill R
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -24,7 +24,7 @@ class PickingListDoc:
     customer: str
     phone: str
     delivery: str
-    expected: datetime | None
+    expected: datetime | date | None
     created_at: datetime
     timezone: str
     lines: tuple[PickingLine, ...]

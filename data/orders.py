@@ -870,6 +870,22 @@ def note_receipt(engine: Engine, uid: str, receipt_number: str) -> None:
             s.add(j)
 
 
+def picking_doc(order: OrderView, store_name: str, timezone: str):
+    """The picking list of what is still to hand over."""
+    from data.documents import PickingLine, PickingListDoc
+
+    d = order.details
+    how = {"pickup": f"pick up at {order.fulfil_store}", "deliver": "deliver", "ship": "ship"}[d.delivery_method]
+    if d.delivery_address:
+        how += f", {d.delivery_address}"
+    return PickingListDoc(
+        order_number=order.number, store_name=store_name, customer=d.customer_name, phone=d.customer_phone,
+        delivery=how, expected=date.fromisoformat(d.expected_date) if d.expected_date else None,
+        created_at=order.created_at, timezone=timezone,
+        lines=tuple(PickingLine(l.sku, l.name, l.open_qty, l.barcode) for l in order.open_lines),
+        comments=d.comments)
+
+
 def journal_of(engine: Engine, number: str) -> list[JournalView]:
     with read_session(engine) as s:
         order = _by_number(s, number)

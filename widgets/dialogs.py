@@ -118,3 +118,35 @@ def _digits(text: str) -> str:
     if not text.isdigit():
         raise ValueError("a PIN is digits only")
     return text
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A few numbered or lettered choices, one key each (shown in the footer too); Escape cancels.
+    `choices` are (key, label, value); a choice given as None for value is shown greyed out."""
+
+    DEFAULT_CSS = """
+    ChoiceDialog { align: center middle; }
+    ChoiceDialog > Vertical { width: 64; max-width: 95%; height: auto; border: thick $primary; background: $panel; padding: 0 1; }
+    ChoiceDialog .choice-off { color: $text-disabled; }
+    ChoiceDialog .dialog-hint { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "choose(None)", "Cancel", id="choice_cancel")]
+
+    def __init__(self, title: str, question: str, choices: list[tuple[str, str, str | None]]) -> None:
+        super().__init__()
+        self._title, self._question, self._choices = title, question, choices
+        for i, (key, label, value) in enumerate(choices):
+            if value is not None:
+                self._bindings.bind(key, f"choose({value!r})", label, show=True)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(printable(self._title), style="bold"))
+            if self._question:
+                yield Static(Text(printable(self._question)))
+            for key, label, value in self._choices:
+                yield Static(Text(f" {key}  {label}"), classes="choice" if value is not None else "choice-off")
+            yield Static(Text("press the key of a choice · Esc = cancel"), classes="dialog-hint")
+
+    def action_choose(self, value: str | None) -> None:
+        self.dismiss(value)

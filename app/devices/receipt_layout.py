@@ -6,17 +6,18 @@ own, CJK takes two. Only printer.py turns these lines into ESC/POS bytes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len, chop_cells
 
-from data.money import fmt_money, fmt_qty
+from data.money import ZERO, fmt_money, fmt_qty, round_money
 from data.documents import PickingListDoc, ReportDoc
 from data.sales import ReceiptDoc
 from data.text import printable
 
-TENDER_NAMES = {"cash": "Cash", "card": "Card"}
+TENDER_NAMES = {"cash": "Cash", "card": "Card", "deposit": "Deposit paid", "online": "Paid online"}
 
 
 def fit(text: str, width: int) -> str:
@@ -150,7 +151,7 @@ def layout_picking_list(doc: PickingListDoc, width: int = 42) -> list[str]:
            left_right("Order", printable(doc.order_number), width),
            left_right("Created", doc.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width)]
     if doc.expected:
-        out.append(left_right("Expected", doc.expected.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width))
+        out.append(left_right("Expected", _when(doc.expected, zone), width))
     out += [left_right("Customer", printable(doc.customer), width), left_right("Phone", printable(doc.phone), width)]
     out += wrap("Delivery: " + printable(doc.delivery), width)
     out.append("-" * width)
@@ -161,6 +162,54 @@ def layout_picking_list(doc: PickingListDoc, width: int = 42) -> list[str]:
     if doc.comments:
         out += ["-" * width] + wrap("Note: " + printable(doc.comments), width)
     out += ["-" * width, left_right("Picked by", "_" * (width // 2), width)]
+    return out
+
+
+def _when(value, zone) -> str:
+    """An expected date is a day (a customer order's) or a moment."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def layout_order_confirmation(order, store_name: str, timezone: str, width: int = 42, *,
+                              balance: Decimal | None = None) -> list[str]:
+    """What the customer takes home when ordering: the order number to come back with, the lines, what
+    was paid and what is left. `order` is a data.orders.OrderView."""
+    m = lambda v: fmt_money(v, order.currency)  # noqa: E731
+    zone = ZoneInfo(timezone)
+    d = order.details
+    rule = "-" * width
+    out = [center(printable(store_name), width), center("ORDER CONFIRMATION", width), rule,
+           left_right("Order", order.number, width),
+           left_right("Date", order.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), width)]
+    if d.customer_name:
+        out.append(left_right("Customer", printable(d.customer_name), width))
+    if d.customer_phone:
+        out.append(left_right("Phone", printable(d.customer_phone), width))
+    how = {"pickup": f"pick up at {order.fulfil_store}", "deliver": "delivery", "ship": "shipping"}[d.delivery_method]
+    out += wrap("Delivery: " + how + (f", {printable(d.delivery_address)}" if d.delivery_address else ""), width)
+    if d.expected_date:
+        out.append(left_right("Expected", d.expected_date, width))
+    out.append(rule)
+    gross = ZERO
+    for line in order.lines:
+        if line.status == "voided":
+            continue
+        amount = round_money(line.quantity * line.unit_price, order.currency)
+        gross += amount
+        out += wrap(printable(line.name), width)
+        out.append(left_right(f"  {fmt_qty(line.quantity)} x {m(line.unit_price)}", m(amount), width))
+    out.append(rule)
+    if gross != order.total:
+        out.append(left_right("Discounts", m(order.total - gross), width))
+    out.append(left_right("TOTAL", f"{order.currency} {m(order.total)}", width))
+    if order.paid:
+        out.append(left_right("Paid", m(order.paid), width))
+    out.append(left_right("To pay on pickup", m(order.balance if balance is None else balance), width))
+    if d.comments:
+        out += [rule] + wrap("Note: " + printable(d.comments), width)
+    out += ["", center("Please bring this order number", width)]
     return out
 
 

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 ITEMS = [("reprint", "Reprint last receipt (Ctrl+R)"), ("receipt", "Show last receipt"),
          ("x_report", "X report"), ("float", "Count the opening float"), ("cash_in", "Cash in"),
          ("cash_out", "Cash out"), ("safe_drop", "Safe drop"), ("close_day", "Close day (Z report)"),
+         ("stock", "Item stock and reservations"),
          ("logout", "Log out")]
 
 

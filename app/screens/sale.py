@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from app.screens.cash import CashActions
+from app.screens.order_actions import OrderActions
 from data import audit, drafts, spool
 from data.cart import Cart, CartError, Discount, parse_discount, parse_quantity
 from data.catalog import ProductInfo, lookup
@@ -69,7 +70,7 @@ def _discount(text: str) -> Discount:
         raise ValueError(str(exc)) from None
 
 
-class SaleScreen(CashActions, Screen):
+class SaleScreen(OrderActions, CashActions, Screen):
     BINDINGS = [
         Binding("f2", "search", "Search", id="search", tooltip="Find a product by name, SKU or barcode"),
         Binding("f3", "member", "Member", id="member", tooltip="Attach a member by phone"),
@@ -79,8 +80,10 @@ class SaleScreen(CashActions, Screen):
         Binding("shift+f6", "basket_discount", "Basket", id="basket_discount", tooltip="Discount on the basket"),
         Binding("delete", "void", "Void", id="void", priority=True, tooltip="Void the selected line"),
         Binding("f7", "park", "Park", id="park", tooltip="Park this sale, or recall a parked one"),
+        Binding("f8", "orders", "Orders", id="orders", tooltip="Customer orders: list, new order, pickup"),
         Binding("f9", "refund", "Refund", id="refund", tooltip="Refund by receipt number"),
         Binding("f10", "pay", "Pay", id="pay", tooltip="Take payment"),
+        Binding("f11", "health", "Exports", id="health", tooltip="Integration health: export connectors and jobs"),
         Binding("f12", "menu", "Menu", id="menu", tooltip="Reprint, receipt, log out"),
         Binding("ctrl+r", "reprint", "Reprint", id="reprint", show=False, tooltip="Reprint the last receipt"),
         Binding("up", "cursor(-1)", "Up", id="cart_up", show=False),
@@ -179,6 +182,9 @@ class SaleScreen(CashActions, Screen):
     def _new_sale(self) -> None:
         self.cart = Cart()
         self.held = None
+        if self.in_order_mode:
+            self.clear_order_mode()
+            self.refresh_bindings()
         self._refresh()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -192,6 +198,8 @@ class SaleScreen(CashActions, Screen):
             return None
         if action == "refund" and self.cart.lines:
             return None
+        if action in ("park", "refund") and self.in_order_mode:
+            return None  # an order cart is saved with F10, not parked
         return True
 
     def _guard(self, action: str) -> bool:
@@ -200,6 +208,8 @@ class SaleScreen(CashActions, Screen):
             return True
         if self.held is not None and self.held.tenders and action in EDIT_ACTIONS:
             self.error("payment in progress: press F10 to finish it or remove its tenders")
+        elif action in ("park", "refund") and self.in_order_mode:
+            self.error("this cart is a customer order: F10 saves it or picks it up")
         elif action == "refund":
             self.error("finish or park this sale before a refund")
         else:
@@ -494,6 +504,9 @@ class SaleScreen(CashActions, Screen):
     async def action_pay(self) -> None:
         if not self._guard("pay"):
             return
+        if self.in_order_mode:
+            await self.pay_order()
+            return
         from app.screens.payment import PaymentScreen
         from data.payments import PaymentState
 
@@ -570,8 +583,15 @@ class SaleScreen(CashActions, Screen):
             self.cash_movement(choice)
         elif choice == "close_day":
             self.close_day()
+        elif choice == "stock":
+            self.action_stock()
         elif choice == "logout":
             self.logout()
+
+    def action_health(self) -> None:
+        from app.screens.health import HealthScreen
+
+        self.app.push_screen(HealthScreen(self.ctx, self.operator))
 
     def show_last_receipt(self) -> None:
         from app.screens.receipt import ReceiptScreen
