@@ -352,3 +352,20 @@ def test_snapshot_receipt_with_export_history(snap_compare, make_till, frozen_fa
         await settle(pilot)
 
     assert snap_compare(make_till(frozen_failing), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_refresh_updates_rows_in_place_and_keeps_the_cursor(make_till, settings, engine, failing):
+    app = make_till(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_health(pilot)
+        table = await to_jobs(pilot)
+        await press(pilot, "down")
+        assert table.cursor_row == 1
+        oldest = jobs(engine)[0]
+        with writer(engine).begin() as conn:
+            conn.execute(update(ExportJob).where(ExportJob.id == oldest.id).values(state="dead"))
+        await press(pilot, "g")
+        await settle(pilot)
+        assert table.cursor_row == 1 and screen.highlighted_job.state == "dead"
+        assert str(table.get_cell(str(oldest.id), "state")) == "dead"
+        assert screen.query_one(ConnectorCard).summary.counts["dead"] == 1

@@ -36,7 +36,8 @@ STATE_FILTERS: tuple[str | None, ...] = (None, "dead", "blocked", "uncertain", "
 BADGE_MARK = {"ok": "✓", "warning": "!", "error": "✗", "muted": "·"}
 REFRESH_SECONDS = 5
 DIAGNOSE_SECONDS = 300
-JOB_ACTIONS = {"retry", "skip", "open_job"}
+COLUMNS = ("id", "state", "source", "tries", "code", "error", "event", "first", "last", "next")
+COLUMN_LABELS = ("Job", "State", "Source", "Tries", "Code", "Error", "Event", "First", "Last", "Next")
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,8 @@ class HealthScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Job", key="id")
-        table.add_column("State", key="state")
-        table.add_column("Source", key="source")
-        table.add_column("Tries", key="tries")
-        table.add_column("Code", key="code")
-        table.add_column("Error", key="error")
-        table.add_column("Event", key="event")
-        table.add_column("First", key="first")
-        table.add_column("Last", key="last")
-        table.add_column("Next", key="next")
+        for key, label in zip(COLUMNS, COLUMN_LABELS):
+            table.add_column(label, key=key)
         status = self.query_one(StatusBar)
         status.place = f"{self.ctx.place.store_id}/{self.ctx.place.terminal_code} · {self.operator.name}"
         status.devices = self.app.device_text() if hasattr(self.app, "device_text") else ""
@@ -212,17 +205,28 @@ class HealthScreen(Screen):
         self.refresh_bindings()
 
     def _show_rows(self, rows: list[health.JobRow], now: datetime) -> None:
+        """By key: the same jobs in the same order are updated cell by cell (the cursor and the scroll
+        stay where the operator left them); otherwise the table is rebuilt, the cursor kept on its job."""
         table = self.query_one(DataTable)
         keep = self.highlighted_job
+        same = [r.id for r in rows] == [r.id for r in self.rows] and table.row_count == len(rows)
         self.rows = rows
-        table.clear()
         t = lambda at: self._time(at, now)  # noqa: E731
-        for r in rows:
-            table.add_row(str(r.id), r.state, Text(printable(r.source_id)), f"{r.attempts}/{r.max_attempts}",
-                          str(r.last_status or "—"), Text(printable(r.error)[:40]), r.event, t(r.first_attempt_at),
-                          t(r.last_attempt_at), t(r.next_attempt_at), key=str(r.id))
-        if keep is not None and any(r.id == keep.id for r in rows):
-            table.move_cursor(row=next(i for i, r in enumerate(rows) if r.id == keep.id))
+        cells = {r.id: (str(r.id), r.state, Text(printable(r.source_id)), f"{r.attempts}/{r.max_attempts}",
+                        str(r.last_status or "—"), Text(printable(r.error)[:40]), r.event, t(r.first_attempt_at),
+                        t(r.last_attempt_at), t(r.next_attempt_at)) for r in rows}
+        with self.app.batch_update():
+            if same:
+                for r in rows:
+                    for column, value in zip(COLUMNS, cells[r.id]):
+                        if str(table.get_cell(str(r.id), column)) != str(value):
+                            table.update_cell(str(r.id), column, value)
+                return
+            table.clear()
+            for r in rows:
+                table.add_row(*cells[r.id], key=str(r.id))
+            if keep is not None and keep.id in cells:
+                table.move_cursor(row=next(i for i, r in enumerate(rows) if r.id == keep.id))
 
     def _time(self, at: datetime | None, now: datetime) -> str:
         if at is None:
