@@ -369,3 +369,20 @@ async def test_refresh_updates_rows_in_place_and_keeps_the_cursor(make_till, set
         assert table.cursor_row == 1 and screen.highlighted_job.state == "dead"
         assert str(table.get_cell(str(oldest.id), "state")) == "dead"
         assert screen.query_one(ConnectorCard).summary.counts["dead"] == 1
+
+
+async def test_outside_text_is_shown_literally(make_till, settings, engine, failing):
+    """A receiver's body and error text with Rich markup and control bytes: shown as typed, no escapes."""
+    with writer(engine).begin() as conn:
+        conn.execute(update(ExportAttempt).values(response_body="[red]boom[/red]\x1b[2J\nline two",
+                                                  error="HTTP 500 [b]x[/b]\x07"))
+        conn.execute(update(ExportJob).values(last_error="HTTP 500 [b]x[/b]\x07"))
+    app = make_till(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_health(pilot)
+        assert "[b]x[/b]" in str(screen.query_one("#health-failures", DataTable).get_row_at(0)[5])
+        await to_jobs(pilot)
+        await press(pilot, "enter")
+        attempt = str(app.screen.query_one("#job-attempt").render())
+        assert "[red]boom[/red][2J" in attempt and "line two" in attempt
+        assert "\x1b" not in attempt and "\x07" not in attempt and "HTTP 500 [b]x[/b]" in attempt
