@@ -357,10 +357,19 @@ def orders_engine_for(settings, local):
     the till's own), else this till's database."""
     if not settings.site.url:
         return local
+    from sqlalchemy.engine import make_url
+
     from data.db import make_engine, upgrade
 
-    engine = make_engine(settings.site.url)
-    upgrade(engine)
+    where = make_url(settings.site.url).render_as_string(hide_password=True)
+    try:
+        engine = make_engine(settings.site.url)
+        upgrade(engine)
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; the message is one line
+        cause = exc.__cause__ or exc
+        text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
+        raise CliError(f"site database {where} unreachable: {text[0] if text else cause.__class__.__name__}") \
+            from None
     return engine
 
 
