@@ -71,18 +71,24 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                 if _rate_limited.get(connector.name, 0) > time.monotonic():
                     continue
                 _plan_peak(engine, connector, settings)
-            for _ in range(limit):
-                # One at a time: a job is claimed only when it is about to be sent, so stopping early
-                # (410, receiver unreachable) leaves nothing leased. PEAK: one request in flight.
-                if is_peak:
-                    claimed = outbox.claim(engine, connector.name, owner, limit=1, states=PEAK_STATES, history=True)
-                else:
-                    claimed = outbox.claim(engine, connector.name, owner, limit=1)
+            states = PEAK_STATES if is_peak else ("pending", "retry_wait")
+            # One at a time: a job is claimed only when it is about to be sent, so stopping early
+            # (410, receiver unreachable, PEAK's 429) leaves nothing leased. PEAK: one request in flight.
+            # The outcome of one job and the claim of the next share one write transaction.
+            claimed = outbox.claim(engine, connector.name, owner, limit=1, states=states, history=is_peak)
+            for n in range(limit):
                 if not claimed:
                     break
                 job = claimed[0]
                 result = _deliver(client, connector, job, settings, engine)
-                state = outbox.finish(engine, job, result, schedule)
+                stop = (result.status == 410 or result.kind == "connectivity"
+                        or (is_peak and (result.status == 429
+                                         or (result.kind == "blocked" and result.error.startswith("auth:")))))
+                if stop or n == limit - 1:
+                    state, claimed = outbox.finish(engine, job, result, schedule), []
+                else:
+                    state, claimed = outbox.finish_and_claim(engine, job, result, schedule, owner, states=states,
+                                                             history=is_peak)
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
                     report.delivered += 1
@@ -91,15 +97,11 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                     log.warning("export %s job %s: %s %s", connector.name, job.id, state, result.error)
                 if result.status == 410:
                     outbox.set_paused(engine, connector.name, "receiver answered 410 Gone")
-                    break
-                if result.kind == "connectivity":
-                    break  # the receiver is unreachable: the rest waits, no attempts used
-                if is_peak and result.status == 429:
+                elif is_peak and result.status == 429:
                     _rate_limited[connector.name] = time.monotonic() + (result.retry_after or 60)
-                    break  # PEAK asked us to wait: the whole connector waits
-                if is_peak and result.kind == "blocked" and result.error.startswith("auth:"):
+                elif is_peak and result.kind == "blocked" and result.error.startswith("auth:"):
                     outbox.set_paused(engine, connector.name, f"PEAK credentials refused: {result.error[6:]}")
-                    break
+                # connectivity: the receiver is unreachable; the rest waits, no attempts used
     finally:
         if own:
             client.close()

@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, OUT, RESULT_TAG, demo_home  # noqa: E402
 
-BENCHMARKS = ["startup", "scan", "search", "commit", "commit_exports", "xreport", "serial_scan", "receipt"]
+BENCHMARKS = ["startup", "scan", "search", "commit", "commit_exports", "xreport", "serial_scan", "receipt",
+              "peak_aggregate", "delivery"]
 TIME_LIMIT = 180
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 
@@ -143,32 +143,51 @@ def recover_expired(engine: Engine, now: datetime | None = None) -> int:
         return (result.rowcount or 0) + (unsure.rowcount or 0)
 
 
+# Statements built once and run with parameters only (the runner claims and finishes every job in two
+# short write transactions; building SQLAlchemy statements per job cost as much as running them).
+_JOB, _ATTEMPT = ExportJob.__table__, ExportAttempt.__table__
+_DUE = (select(_JOB.c.id, _JOB.c.connector, _JOB.c.kind, _JOB.c.event, _JOB.c.idempotency_key, _JOB.c.payload,
+               _JOB.c.attempt_count, _JOB.c.source_id, _JOB.c.business_date, _JOB.c.state)
+        .where(_JOB.c.connector == bindparam("b_connector"),
+               _JOB.c.state.in_(bindparam("b_states", expanding=True)),
+               _JOB.c.next_attempt_at <= bindparam("b_now"))
+        .order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(bindparam("b_limit")))
+_UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("b_id"))
+_UPDATE_ATTEMPT = update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("b_id"))
+_NEW_ATTEMPT = _ATTEMPT.insert().returning(_ATTEMPT.c.id)
+_SENT_BEFORE = (select(_ATTEMPT.c.id).where(_ATTEMPT.c.job_id == bindparam("b_job"),
+                                             _ATTEMPT.c.outcome.not_in(NOT_SENT)).limit(1))
+_RNG = random.Random()
+
+
 def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None,
           states: Sequence[str] = ("pending", "retry_wait"), history: bool = False) -> list[ClaimedJob]:
     """Due jobs of one connector, oldest first, leased to `owner`; the attempt row is written now,
     before any request leaves. With `history`, each job says whether an earlier attempt may have
     reached the receiver (for receivers that do not dedupe)."""
     now = now or utcnow()
-    claimed = []
     with writer(engine).begin() as conn:
-        rows = conn.execute(select(ExportJob).where(
-            ExportJob.connector == connector, ExportJob.state.in_(tuple(states)),
-            ExportJob.next_attempt_at <= now).order_by(ExportJob.next_attempt_at, ExportJob.id).limit(limit)).all()
-        for job in rows:
-            conn.execute(update(ExportJob).where(ExportJob.id == job.id).values(
-                state="in_flight", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
-                updated_at=now))
-            attempt_no = job.attempt_count + 1
-            sent_before = False
-            if history:
-                sent_before = conn.execute(select(ExportAttempt.id).where(
-                    ExportAttempt.job_id == job.id, ExportAttempt.outcome.not_in(NOT_SENT)).limit(1)).first() is not None
-            attempt_id = conn.execute(ExportAttempt.__table__.insert().values(
-                job_id=job.id, attempt_no=attempt_no, started_at=now, outcome="started", response_body="",
-                error="", request_headers={}).returning(ExportAttempt.__table__.c.id)).scalar_one()
-            claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                                      attempt_no, attempt_id, job.source_id, job.business_date,
-                                      previous_state=job.state, sent_before=sent_before))
+        return _claim_in(conn, connector, owner, limit, now, states, history)
+
+
+def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: datetime, states: Sequence[str],
+              history: bool) -> list[ClaimedJob]:
+    claimed = []
+    rows = conn.execute(_DUE, {"b_connector": connector, "b_states": list(states), "b_now": now,
+                               "b_limit": limit}).all()
+    for job in rows:
+        conn.execute(_UPDATE_JOB, {"b_id": job.id, "state": "in_flight", "lease_owner": owner,
+                                   "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS), "updated_at": now})
+        attempt_no = job.attempt_count + 1
+        sent_before = False
+        if history:
+            sent_before = conn.execute(_SENT_BEFORE, {"b_job": job.id}).first() is not None
+        attempt_id = conn.execute(_NEW_ATTEMPT, {
+            "job_id": job.id, "attempt_no": attempt_no, "started_at": now, "outcome": "started",
+            "response_body": "", "error": "", "request_headers": {}}).scalar_one()
+        claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
+                                  attempt_no, attempt_id, job.source_id, job.business_date,
+                                  previous_state=job.state, sent_before=sent_before))
     return claimed
 
 
@@ -192,46 +211,62 @@ def finish(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence
            now: datetime | None = None, rng: random.Random | None = None) -> str:
     """Record the attempt's result and move the job on; returns the new state."""
     now = now or utcnow()
-    rng = rng or random.Random()
     with writer(engine).begin() as conn:
-        attempts = job.attempt_no
-        values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now,
-                                  "last_status": outcome.status, "last_error": outcome.error[:1000]}
-        if outcome.kind == "success":
-            values.update(state="succeeded", succeeded_at=now, remote_id=outcome.remote_id, attempt_count=attempts,
-                          last_error="")
-        elif outcome.kind == "dry_run":
-            values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
-                          attempt_count=attempts)
-        elif outcome.kind == "blocked":
-            # Connectors that re-check blocked jobs by themselves (PEAK) find it due again in 5 minutes.
-            values.update(state="blocked", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=300))
-        elif outcome.kind in ("uncertain", "unreconciled"):
-            used = attempts if outcome.kind == "uncertain" else attempts - 1
-            step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
-            delay = outcome.retry_after if outcome.retry_after is not None else step * rng.uniform(0.8, 1.2)
-            values.update(state="uncertain", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
-        elif outcome.kind == "wait":
-            delay = outcome.retry_after if outcome.retry_after is not None else 60
-            values.update(state="retry_wait", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=delay))
-        elif outcome.kind == "dead":
-            values.update(state="dead", attempt_count=attempts)
+        return _finish_in(conn, job, outcome, schedule, now, rng or _RNG)
+
+
+def finish_and_claim(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], owner: str, *,
+                     states: Sequence[str] = ("pending", "retry_wait"), history: bool = False,
+                     now: datetime | None = None) -> tuple[str, list[ClaimedJob]]:
+    """finish() and claim() of the connector's next due job in one write transaction (the runner's
+    loop: one transaction per delivered job instead of two)."""
+    now = now or utcnow()
+    with writer(engine).begin() as conn:
+        state = _finish_in(conn, job, outcome, schedule, now, _RNG)
+        return state, _claim_in(conn, job.connector, owner, 1, now, states, history)
+
+
+def _finish_in(conn: Connection, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], now: datetime,
+               rng: random.Random) -> str:
+    attempts = job.attempt_no
+    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "updated_at": now,
+                              "last_status": outcome.status, "last_error": outcome.error[:1000]}
+    if outcome.kind == "success":
+        values.update(state="succeeded", succeeded_at=now, remote_id=outcome.remote_id, attempt_count=attempts,
+                      last_error="")
+    elif outcome.kind == "dry_run":
+        values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
+                      attempt_count=attempts)
+    elif outcome.kind == "blocked":
+        # Connectors that re-check blocked jobs by themselves (PEAK) find it due again in 5 minutes.
+        values.update(state="blocked", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=300))
+    elif outcome.kind in ("uncertain", "unreconciled"):
+        used = attempts if outcome.kind == "uncertain" else attempts - 1
+        step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
+        delay = outcome.retry_after if outcome.retry_after is not None else step * rng.uniform(0.8, 1.2)
+        values.update(state="uncertain", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
+    elif outcome.kind == "wait":
+        delay = outcome.retry_after if outcome.retry_after is not None else 60
+        values.update(state="retry_wait", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=delay))
+    elif outcome.kind == "dead":
+        values.update(state="dead", attempt_count=attempts)
+    else:
+        used = attempts - 1 if outcome.kind == "connectivity" else attempts
+        if outcome.kind == "retry" and used >= len(schedule) + 1:
+            values.update(state="dead", attempt_count=used,
+                          last_error=f"gave up after {used} attempts: {outcome.error}"[:1000])
         else:
-            used = attempts - 1 if outcome.kind == "connectivity" else attempts
-            if outcome.kind == "retry" and used >= len(schedule) + 1:
-                values.update(state="dead", attempt_count=used,
-                              last_error=f"gave up after {used} attempts: {outcome.error}"[:1000])
-            else:
-                step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
-                delay = step * rng.uniform(0.8, 1.2)
-                if outcome.retry_after is not None:
-                    delay = max(delay, outcome.retry_after)
-                values.update(state="retry_wait", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
-        conn.execute(update(ExportJob).where(ExportJob.id == job.id).values(**values))
-        conn.execute(update(ExportAttempt).where(ExportAttempt.id == job.attempt_id).values(
-            finished_at=now, outcome=outcome.kind, status_code=outcome.status, error=outcome.error[:2000],
-            response_body=outcome.response_body[:65536], request_headers=outcome.request_headers))
-        return values["state"]
+            step = schedule[min(max(used - 1, 0), len(schedule) - 1)] if schedule else 60
+            delay = step * rng.uniform(0.8, 1.2)
+            if outcome.retry_after is not None:
+                delay = max(delay, outcome.retry_after)
+            values.update(state="retry_wait", attempt_count=used, next_attempt_at=now + timedelta(seconds=delay))
+    conn.execute(_UPDATE_JOB, {"b_id": job.id, **values})
+    conn.execute(_UPDATE_ATTEMPT, {
+        "b_id": job.attempt_id, "finished_at": now, "outcome": outcome.kind, "status_code": outcome.status,
+        "error": outcome.error[:2000], "response_body": outcome.response_body[:65536],
+        "request_headers": outcome.request_headers})
+    return values["state"]
 
 
 # -- for people: list, show, retry, skip -------------------------------------------------------------
