@@ -74,6 +74,8 @@ class ImportResult:
 def parse(text: str | bytes) -> list[Any]:
     """The orders of a file, still raw; ImportFormatError names the first problem with the file."""
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")  # a byte-order mark is fine
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
