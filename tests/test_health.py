@@ -283,7 +283,10 @@ def test_file_drop_folder_check(settings, tmp_path):
 def test_peak_test_connection_without_the_peak_module(settings, monkeypatch):
     import sys
 
+    import app.connectors
+
     monkeypatch.setitem(sys.modules, "app.connectors.peak", None)
+    monkeypatch.delattr(app.connectors, "peak", raising=False)  # imported by an earlier test
     c = ConnectorSettings(name="peak", kind="peak", connect_id="x", connect_key="y", user_token="z")
     result = probe.test_connection(c, settings)
     assert not result.ok and "not available" in result.message
