@@ -214,3 +214,76 @@ async def test_stock_view_shows_reservations(make_till, engine, place):
         st = screen.inventory.stores[0]
         assert st.reserved == 3 and st.available == st.on_hand - 3
         assert [h.number for h in screen.inventory.holdings] == [f"ORD-{place.store_id}-000001", f"ORD-{place.store_id}-000002"]
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def _snapshot_orders(engine, place):
+    """Orders with fixed times and a mix of states, names from outside included literally."""
+    from datetime import UTC, datetime
+
+    from data.orders import NewLine, OrderDetails
+
+    at = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    names = ["สมชาย ใจดี", "Anong [bold]K[/]", "Ms. Lee Min-ji", "Kittisak"]
+    made = []
+    for i, name in enumerate(names):
+        made.append(orders.create_order(
+            engine, place.store_id, "9",
+            [NewLine("CF-001", "กาแฟเย็น / Iced coffee", Decimal(1 + i), Decimal("45.00"), Decimal("7")),
+             NewLine("WT-001", "น้ำดื่ม / Water", Decimal(2), Decimal("7.00"), Decimal("7"))],
+            OrderDetails(customer_name=name, customer_phone=f"+6681234567{i}", fulfil_store=place.store_id,
+                         expected_date="2026-12-05", comments="call first" if i == 0 else ""),
+            currency=place.currency, prices_include_vat=True, at=at,
+            online_payments=[("WEB-9", Decimal("20.00"))] if i == 2 else ()))
+    orders.mark_ready(engine, [made[1].number], operator="9")
+    return made
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_orders_list(snap_compare, make_till, engine, place, size, monkeypatch):
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    _snapshot_orders(engine, place)
+
+    async def run_before(pilot):
+        await login(pilot)
+        await press(pilot, "f8")
+        await press(pilot, "space", "down")
+        await settle(pilot, 5)
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_order_form_and_choices(snap_compare, make_till, size, monkeypatch):
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+    async def run_before(pilot):
+        await login(pilot, "9", "9999")
+        await enter(pilot, COFFEE)
+        await press(pilot, "f8", "n")
+        screen = pilot.app.screen
+        screen.query_one("#of-phone").value = "0812345678"
+        screen.query_one("#of-name").value = "Somchai"
+        screen.query_one("#of-comments").value = "gift wrap"
+        await settle(pilot)
+
+    assert snap_compare(make_till(), terminal_size=size, run_before=run_before)
+
+
+def test_snapshot_order_pay_choices(snap_compare, make_till, monkeypatch):
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+    async def run_before(pilot):
+        await login(pilot, "9", "9999")
+        await new_order(pilot, COFFEE)
+        await press(pilot, "f10")
+
+    assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)

@@ -35,11 +35,13 @@ class OrderList(DataTable):
             super().__init__()
             self.count = count
 
-    def __init__(self, currency: str, timezone: str, *, wide: bool = True, **kw) -> None:
+    def __init__(self, currency: str, timezone: str, *, width: int = 120, **kw) -> None:
+        """`width`: the room the list has; columns beyond the essential ones come with it."""
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
         self.currency = currency
         self.zone = ZoneInfo(timezone)
-        self.wide = wide
+        self.medium = width >= 85
+        self.wide = width >= 115
         self.selected: set[str] = set()
         self.numbers: list[str] = []
 
@@ -47,11 +49,13 @@ class OrderList(DataTable):
         self.add_column(" ", key="mark", width=1)
         self.add_column("Order", key="number")
         self.add_column("Status", key="status", width=9)
-        self.add_column("Customer", key="customer", width=22 if self.wide else 14)
+        self.add_column("Customer", key="customer", width=22 if self.wide else 16 if self.medium else 14)
         if self.wide:
             self.add_column("Phone", key="phone", width=13)
             self.add_column("Store", key="store", width=6)
+        if self.medium:
             self.add_column("Created", key="created", width=11)
+        if self.wide:
             self.add_column("Expected", key="expected", width=10)
         self.add_column("Total", key="total", width=10)
         self.add_column("Due", key="due", width=10)
@@ -74,8 +78,11 @@ class OrderList(DataTable):
         cells = [MARK if r.number in self.selected else " ", r.number, r.status,
                  Text(printable(r.customer_name or r.customer_phone), no_wrap=True, overflow="ellipsis")]
         if self.wide:
-            cells += [Text(printable(r.customer_phone), no_wrap=True), r.fulfil_store,
-                      _local(r.created_at, self.zone), r.expected_date or ""]
+            cells += [Text(printable(r.customer_phone), no_wrap=True), r.fulfil_store]
+        if self.medium:
+            cells.append(_local(r.created_at, self.zone))
+        if self.wide:
+            cells.append(r.expected_date or "")
         cells += [money(r.total), money(due)]
         return cells
 

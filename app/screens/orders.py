@@ -30,6 +30,8 @@ from widgets.key_footer import KeyFooter
 from widgets.order_list import OrderList
 
 PAGE = 100
+NARROW_BELOW = 110  # below this width the detail goes under the list
+DETAIL_WIDTH = 32  # as #orders-detail in till.tcss
 STATUS_CYCLE = ("active", None, "open", "ready", "partial", "delivered", "cancelled")
 
 
@@ -42,7 +44,7 @@ class Loaded:
 class OrdersScreen(Screen[tuple[str, str | None] | None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="orders_close"),
-        Binding("slash", "search", "Search", id="orders_search"),
+        Binding("slash", "search", "Search", id="orders_search", key_display="/"),
         Binding("o", "status", "Status", id="orders_status", tooltip="Cycle the status filter"),
         Binding("p", "print_copies", "Copy", id="orders_print", tooltip="Print receipt copies of the selection"),
         Binding("l", "picking", "Picking", id="orders_picking", tooltip="Print picking lists of the selection"),
@@ -89,7 +91,8 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        wide = self.app.size.width >= 110
+        width = self.app.size.width
+        room = width - DETAIL_WIDTH if width >= NARROW_BELOW else width
         with Vertical(id="orders-body"):
             with Horizontal(id="orders-top"):
                 yield Label("Customer orders", id="orders-title")
@@ -97,13 +100,13 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             yield Input(placeholder="/ search: number, name, phone · status:open store:BKK01 from:2026-11-01",
                         id="orders-search")
             with Horizontal(id="orders-main"):
-                yield OrderList(self.ctx.currency, self.ctx.place.timezone, wide=wide, id="orders-list")
+                yield OrderList(self.ctx.currency, self.ctx.place.timezone, width=room - 2, id="orders-list")
                 yield Static("", id="orders-detail")
             yield Static("", id="orders-results")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.set_class(self.app.size.width < 110, "-narrow")
+        self.set_class(self.app.size.width < NARROW_BELOW, "-narrow")
         self.query_one(OrderList).focus()
         self.reload()
 
@@ -325,6 +328,7 @@ def order_detail(order: OrderView, currency: str) -> Text:
     t = Text()
     t.append(f"{order.number}  {order.status}\n", style="bold")
     t.append(printable(d.customer_name or "-") + "  " + printable(d.customer_phone) + "\n")
+    t.append(f"total {m(order.total)} · paid {m(order.paid)} · due {m(order.balance)}\n", style="bold")
     how = {"pickup": f"pick up at {order.fulfil_store}", "deliver": "deliver", "ship": "ship"}[d.delivery_method]
     t.append(how + (f": {printable(d.delivery_address)}" if d.delivery_address else "") + "\n")
     if d.expected_date:
@@ -335,7 +339,6 @@ def order_detail(order: OrderView, currency: str) -> Text:
         t.append(f"{fmt_qty(line.quantity):>4} x ", style="dim" if line.status == "voided" else "")
         t.append(printable(line.name), style="dim" if line.status == "voided" else "")
         t.append(f"{picked}{state}\n", style="dim")
-    t.append(f"total {m(order.total)} · paid {m(order.paid)} · due {m(order.balance)}\n", style="bold")
     if d.comments:
         t.append("note: " + printable(d.comments) + "\n", style="italic")
     return t
