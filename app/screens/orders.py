@@ -29,9 +29,10 @@ from data.text import printable
 from widgets.key_footer import KeyFooter
 from widgets.order_list import OrderList
 
-PAGE = 100
+PAGE = 50  # a screenful and more; the summary says how many match, the search narrows
 NARROW_BELOW = 110  # below this width the detail goes under the list
 DETAIL_WIDTH = 32  # as #orders-detail in till.tcss
+DETAIL_DELAY = 0.12  # seconds of calm before the highlighted order's detail is read
 STATUS_CYCLE = ("active", None, "open", "ready", "partial", "delivered", "cancelled")
 
 
@@ -88,6 +89,10 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         self.offline: str | None = None
         self.detail: OrderView | None = None
         self.busy = False
+        self._binding_state: tuple | None = None
+        self._stale_detail = False  # an action changed orders: the shown detail must be read again
+        self._detail_timer = None
+        self._detail_asked = False
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -149,11 +154,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             return  # a newer keystroke's result is on its way
         self.offline = None
         self.count = event.loaded.count
-        table = self.query_one(OrderList)
-        table.show(event.loaded.rows)
-        self._summary()
+        with self.app.batch_update():
+            self.query_one(OrderList).show(event.loaded.rows)
+            self._summary()
+            self._refresh_bindings_if_changed()
         self._load_detail()
-        self.refresh_bindings()
 
     @on(Offline)
     def _offline(self, event: Offline) -> None:
@@ -163,7 +168,14 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         self._results_text(Text(f"{event.reason}. Orders cannot be shown now; selling goes on (Esc).",
                                 style="bold"))
         self._summary()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer recomposes on every refresh (slow): only when what check_action says changes."""
+        state = (bool(self.offline), bool(self.query_one(OrderList).chosen()), self.cart_has_lines)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def _summary(self) -> None:
         status = self.status_filter or "all"
@@ -175,7 +187,8 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             parts = ["site offline"]
         if self.filter_error:
             parts.append(self.filter_error)
-        self.query_one("#orders-summary", Label).update(Text(" · ".join(parts)))
+        # Fixed one-line box: no layout pass needed for new text (it runs on every keystroke).
+        self.query_one("#orders-summary", Label).update(Text(" · ".join(parts)), layout=False)
 
     @on(Input.Changed, "#orders-search")
     def _search_changed(self) -> None:
@@ -190,17 +203,33 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     def _selection(self, event: OrderList.SelectionChanged) -> None:
         self.selected_count = event.count
         self._summary()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     @on(DataTable.RowHighlighted, "#orders-list")
     def _highlighted(self) -> None:
         self._load_detail()
 
     def _load_detail(self) -> None:
+        """Soon, not now: while someone types or holds ↓ only the order they stop at is read. The
+        first one (the dialog opening) is read at once."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if self.detail is None and not self._detail_asked:
+            self._detail_asked = True
+            self._load_detail_now()
+            return
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._load_detail_now)
+
+    def _load_detail_now(self) -> None:
+        self._detail_timer = None
         number = self.query_one(OrderList).highlighted
         if number is None:
+            self.detail = None
             self.query_one("#orders-detail", Static).update(Text("no orders match", style="italic"))
             return
+        if self.detail is not None and self.detail.number == number and not self._stale_detail:
+            return
+        self._stale_detail = False
         self._fetch_detail(number)
 
     @work(thread=True, exclusive=True, group="orders-detail")
@@ -312,6 +341,7 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         table = self.query_one(OrderList)
         table.selected.clear()
         self.selected_count = 0
+        self._stale_detail = True
         self.reload()
 
     def _results_text(self, text: Text) -> None:
