@@ -386,7 +386,8 @@ def job_detail(engine: Engine, job_id: int) -> JobDetail | None:
 def export_history(engine: Engine, source_type: str | None, source_id: str) -> list[JobRow]:
     """Every connector's job for one sale, refund or day, oldest first (a sale's detail shows it)."""
     J = ExportJob
-    q = select(J).where(J.source_id == source_id).order_by(J.id)
+    # An order's later revisions are sources of their own: ORD-…:v2, ORD-…:v3.
+    q = select(J).where((J.source_id == source_id) | J.source_id.like(f"{source_id}:v%")).order_by(J.id)
     if source_type:
         q = q.where(J.source_type == source_type)
     with read_session(engine) as s:

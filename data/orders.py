@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from data import audit
+from data import audit, outbox
 from data.cart import Cart, CartLine, Discount, _discount, _discount_dict
 from data.db import read_session, write_session
 from data.models import (
@@ -447,6 +447,34 @@ def inventory(engine: Engine, code: str, *, journal_rows: int = 50) -> Inventory
     )
 
 
+# -- exports -------------------------------------------------------------------------------------
+
+def _emit(s: Session, exports: Sequence, event: str, order: CustomerOrder, at: datetime) -> None:
+    """order.created / order.updated into the outbox, in the order's own transaction. Each change is
+    its own export (the source carries the order's version), so a receiver sees every revision once."""
+    if not exports:
+        return
+    s.flush()
+    lines = s.exec(select(CustomerOrderLine).where(CustomerOrderLine.order_id == order.id)
+                   .order_by(CustomerOrderLine.line_no)).all()
+    money = outbox.money
+    data = {
+        "order_number": order.number, "version": order.version, "status": order.status, "store": order.store_id,
+        "fulfil_store": order.fulfil_store, "source": order.source, "external_id": order.external_id,
+        "customer": {"name": order.customer_name, "phone": order.customer_phone},
+        "member_phone": order.member_phone,
+        "delivery": {"method": order.delivery_method, "address": order.delivery_address,
+                     "expected_date": order.expected_date},
+        "comments": order.comments, "currency": order.currency,
+        "lines": [{"sku": l.sku, "name": l.name, "quantity": f"{l.quantity.normalize():f}",
+                   "picked": f"{l.picked.normalize():f}", "unit_price": money(l.unit_price), "status": l.status}
+                  for l in lines],
+        "totals": {"total": money(order.total), "paid": money(order.paid), "applied": money(order.applied)},
+    }
+    source = order.number if event == "order.created" else f"{order.number}:v{order.version}"
+    outbox.enqueue(s.connection(), exports, event, "order", source, outbox.envelope(event, at, data), at=at)
+
+
 # -- creating and changing -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -491,7 +519,7 @@ def _next_number(s: Session, store_id: str) -> str:
 def create_order(engine: Engine, store_id: str, operator: str, lines: Sequence[NewLine], details: OrderDetails, *,
                  currency: str, prices_include_vat: bool, basket_discount: Discount = Discount(),
                  external_id: str | None = None, online_payments: Sequence[tuple[str, Decimal]] = (),
-                 at: datetime | None = None) -> OrderView:
+                 at: datetime | None = None, exports: Sequence = ()) -> OrderView:
     """A new order; each line reserves its quantity at the fulfilling store. `online_payments` are
     (reference, amount) taken before the order reached us (an e-commerce checkout)."""
     details.check()
@@ -541,6 +569,7 @@ def create_order(engine: Engine, store_id: str, operator: str, lines: Sequence[N
         order.paid = paid
         audit.record(s, "order.create", operator=operator, subject=order.number, store=store_id,
                      total=str(order.total), lines=len(rows), source=details.source, external_id=external_id)
+        _emit(s, exports, "order.created", order, at)
         s.flush()
         return _view(s, order)
 
@@ -566,7 +595,7 @@ def _claim(s: Session, number: str, version: int | None, allowed: Sequence[str],
 
 def update_order(engine: Engine, number: str, version: int, operator: str, lines: Sequence[NewLine],
                  details: OrderDetails, *, basket_discount: Discount | None = None,
-                 at: datetime | None = None) -> OrderView:
+                 at: datetime | None = None, exports: Sequence = ()) -> OrderView:
     """Change an open order: `lines` is the whole new list (existing lines carry line_id). Lines left
     out are voided (their reservation released); quantities up or down reserve or release the
     difference; new lines reserve."""
@@ -625,6 +654,7 @@ def update_order(engine: Engine, number: str, version: int, operator: str, lines
         s.add(order)
         audit.record(s, "order.update", operator=operator, subject=order.number, store=order.store_id,
                      total=str(order.total))
+        _emit(s, exports, "order.updated", order, at)
         s.flush()
         return _view(s, order)
 
@@ -750,7 +780,8 @@ def credit_tenders(order: OrderView, amount: Decimal) -> list[tuple[str, Decimal
 
 def complete_pickup(engine: Engine, number: str, version: int, picks: dict[int, Decimal], *, operator: str,
                     store_id: str, receipt_number: str, uid: str, applied: Sequence[tuple[str, Decimal]] = (),
-                    void_rest: bool = False, voids: Iterable[int] = (), at: datetime | None = None) -> OrderView:
+                    void_rest: bool = False, voids: Iterable[int] = (), at: datetime | None = None,
+                    exports: Sequence = ()) -> OrderView:
     """Hand over `picks`: consume their reservations, note the credit used, void what the customer no
     longer wants (releasing it). Refused if the order changed since `version` was read."""
     at = at or utcnow()
@@ -791,6 +822,7 @@ def complete_pickup(engine: Engine, number: str, version: int, picks: dict[int, 
         s.add(order)
         audit.record(s, "order.pickup", operator=operator, subject=order.number, store=store_id,
                      receipt=receipt_number, lines=len([q for q in picks.values() if q > 0]), status=order.status)
+        _emit(s, exports, "order.updated", order, at)
         s.flush()
         return _view(s, order)
 
@@ -816,7 +848,7 @@ def mark_ready(engine: Engine, numbers: Sequence[str], *, operator: str) -> list
 
 
 def cancel_order(engine: Engine, number: str, *, operator: str, reason: str, approved_by: str | None = None,
-                 at: datetime | None = None) -> OrderView:
+                 at: datetime | None = None, exports: Sequence = ()) -> OrderView:
     """Release every open reservation. Deposits taken at a till are given back as refunds of their
     receipts (data.sales / the till); this records them once given (record_deposit_refund)."""
     if not reason.strip():
@@ -835,6 +867,7 @@ def cancel_order(engine: Engine, number: str, *, operator: str, reason: str, app
         s.add(order)
         audit.record(s, "order.cancel", operator=operator, subject=order.number, store=order.store_id,
                      reason=reason.strip(), approved_by=approved_by, paid=str(order.paid - order.applied))
+        _emit(s, exports, "order.updated", order, at)
         s.flush()
         return _view(s, order)
 

@@ -287,3 +287,33 @@ def test_snapshot_order_pay_choices(snap_compare, make_till, monkeypatch):
         await press(pilot, "f10")
 
     assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_order_events_go_through_the_outbox_once_per_revision(engine, place):
+    """order.created and order.updated (one per version) land in the order's own transaction."""
+    from data.health import export_history
+    from data.orders import NewLine, OrderDetails
+    from data.outbox import ExportTarget
+
+    hooks = (ExportTarget("hq", "webhook", ("order.created", "order.updated"), True, (1,)),)
+    view = orders.create_order(
+        engine, place.store_id, "9", [NewLine("CF-001", "Coffee", Decimal(2), Decimal("45.00"), Decimal("7"))],
+        OrderDetails(customer_name="Anong", fulfil_store=place.store_id), currency="THB", prices_include_vat=True,
+        exports=hooks, external_id="WEB-77")
+    again = orders.create_order(
+        engine, place.store_id, "9", [NewLine("CF-001", "Coffee", Decimal(2), Decimal("45.00"), Decimal("7"))],
+        OrderDetails(customer_name="Anong", fulfil_store=place.store_id), currency="THB", prices_include_vat=True,
+        exports=hooks, external_id="WEB-77")
+    assert again.number == view.number
+    line = view.lines[0]
+    orders.update_order(engine, view.number, view.version, "9",
+                        [NewLine("CF-001", "Coffee", Decimal(3), Decimal("45.00"), Decimal("7"), line_id=line.id)],
+                        view.details, exports=hooks)
+    orders.cancel_order(engine, view.number, operator="9", reason="test", exports=hooks)
+    history = export_history(engine, "order", view.number)
+    assert [(j.event, j.source_id) for j in history] == [
+        ("order.created", view.number), ("order.updated", f"{view.number}:v2"), ("order.updated", f"{view.number}:v3")]
+    from data.outbox import show_job
+
+    job, _ = show_job(engine, history[1].id)
+    assert job.payload["data"]["lines"][0]["quantity"] == "3" and job.payload["type"] == "order.updated"

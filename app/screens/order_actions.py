@@ -208,9 +208,14 @@ class OrderActions:
         view = await asyncio.to_thread(
             ctx.on_orders, orders.create_order, place.store_id, self.operator.code, self._lines(self.cart, False),
             self.order_new, currency=ctx.currency, prices_include_vat=place.prices_include_vat,
-            basket_discount=self.cart.basket_discount)
+            basket_discount=self.cart.basket_discount, exports=self._order_exports())
         drafts.discard(ctx.engine, self.cart.uid)
         return view
+
+    def _order_exports(self):
+        """Order events go through this till's outbox when the orders are in this till's database
+        (with a site database, the site's own outbox carries them)."""
+        return () if self.ctx.has_site else self.app.export_targets
 
     def _done(self, message: str) -> None:
         self._new_sale()
@@ -248,7 +253,8 @@ class OrderActions:
             lines = [NewLine(l.sku, l.name, l.quantity + picked.get(l.line_id, 0), l.unit_price, l.vat_rate,
                              l.original_price, l.barcode, l.discount, l.line_id) if l.line_id else l for l in lines]
             view = await asyncio.to_thread(ctx.on_orders, orders.update_order, order.number, order.version,
-                                           self.operator.code, lines, details, basket_discount=self.cart.basket_discount)
+                                           self.operator.code, lines, details, basket_discount=self.cart.basket_discount,
+                                           exports=self._order_exports())
             drafts.discard(ctx.engine, self.cart.uid)
             self._done(f"order {view.number} changed; total {fmt_money(view.total, ctx.currency)}, "
                        f"{fmt_money(view.balance, ctx.currency)} to pay")

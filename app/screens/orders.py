@@ -72,9 +72,9 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             self.seq, self.loaded = seq, loaded
 
     class DetailLoaded(Message):
-        def __init__(self, number: str, order: OrderView) -> None:
+        def __init__(self, number: str, order: OrderView, history: list) -> None:
             super().__init__()
-            self.number, self.order = number, order
+            self.number, self.order, self.history = number, order, history
 
     def __init__(self, ctx: TillContext, operator: OperatorInfo, *, approve, cart_has_lines: bool = False) -> None:
         """`approve(reason, action)` is the sale screen's: a manager on the till, or a manager's PIN."""
@@ -236,19 +236,20 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     def _fetch_detail(self, number: str) -> None:
         try:
             order = self.ctx.on_orders(orders.get_order, number)
+            history = [] if self.ctx.has_site else _history(self.ctx.engine, number)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
             return
         except OrderError:
             return  # gone meanwhile; the next reload drops it
-        self.post_message(self.DetailLoaded(number, order))
+        self.post_message(self.DetailLoaded(number, order, history))
 
     @on(DetailLoaded)
     def _detail(self, event: DetailLoaded) -> None:
         if event.number != self.query_one(OrderList).highlighted:
             return
         self.detail = event.order
-        self.query_one("#orders-detail", Static).update(order_detail(event.order, self.ctx.currency))
+        self.query_one("#orders-detail", Static).update(order_detail(event.order, self.ctx.currency, event.history))
 
     # -- keys --------------------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -320,7 +321,7 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     @work(thread=True, exclusive=True, group="orders-action")
     def _act(self, action: str, numbers: list[str], kw: dict) -> None:
         try:
-            results = run_action(self.ctx, self.operator, action, numbers, **kw)
+            results = run_action(self.ctx, self.operator, action, numbers, exports=self.app.export_targets, **kw)
         except SiteOffline as exc:
             results = [ActionResult(n, False, str(exc)) for n in numbers]
         self.post_message(self.Results(action, results))
@@ -352,7 +353,13 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         return str(self.query_one("#orders-results", Static).render())
 
 
-def order_detail(order: OrderView, currency: str) -> Text:
+def _history(engine, number: str) -> list:
+    from data.health import export_history
+
+    return export_history(engine, "order", number)
+
+
+def order_detail(order: OrderView, currency: str, history: list = ()) -> Text:
     m = lambda v: fmt_money(v, currency)  # noqa: E731
     d = order.details
     t = Text()
@@ -371,11 +378,18 @@ def order_detail(order: OrderView, currency: str) -> Text:
         t.append(f"{picked}{state}\n", style="dim")
     if d.comments:
         t.append("note: " + printable(d.comments) + "\n", style="italic")
+    if history:
+        t.append("exports\n", style="bold")
+        for job in history:
+            t.append(f" {printable(job.connector)} {job.event} {job.state}")
+            if job.error:
+                t.append(f": {printable(job.error)[:60]}", style="italic")
+            t.append("\n")
     return t
 
 
 def run_action(ctx: TillContext, operator: OperatorInfo, action: str, numbers: list[str], *,
-               approver: OperatorInfo | None = None, reason: str = "") -> list[ActionResult]:
+               approver: OperatorInfo | None = None, reason: str = "", exports: tuple = ()) -> list[ActionResult]:
     """Blocking (a worker): one result per order, in order; one order's failure does not stop the rest."""
     from data import pickups, spool
 
@@ -405,11 +419,12 @@ def run_action(ctx: TillContext, operator: OperatorInfo, action: str, numbers: l
                 out.append(ActionResult(number, True, f"printing picking list ({len(order.open_lines)} lines)"))
             elif action == "delivered":
                 receipt, view = pickups.deliver_paid(engine, ctx.orders_db(), place, operator, number,
-                                                     print_receipt=ctx.printer.enabled)
+                                                     print_receipt=ctx.printer.enabled, exports=exports)
                 out.append(ActionResult(number, True, f"delivered, receipt {receipt}" if receipt else "delivered"))
             elif action == "cancel":
                 view = ctx.on_orders(orders.cancel_order, number, operator=operator.code, reason=reason,
-                                     approved_by=approver.code if approver else None)
+                                     approved_by=approver.code if approver else None,
+                                     exports=() if ctx.has_site else exports)
                 given = pickups.give_back_deposits(engine, ctx.orders_db(), place, operator, approver or operator,
                                                    view, reason=reason, print_receipt=ctx.printer.enabled)
                 left = orders.get_order(ctx.orders_db(), number).credit
