@@ -77,7 +77,7 @@ class TillContext:
                     engine = make_engine(self.settings.site.url)
                     upgrade(engine)
                 except DatabaseError as exc:
-                    raise SiteOffline(f"site database offline: {exc}") from None
+                    raise SiteOffline(f"site database offline: {offline_reason(exc)}") from None
                 except Exception as exc:  # noqa: BLE001 - driver errors vary; the cashier sees one line
                     raise SiteOffline(f"site database offline: {offline_reason(exc)}") from None
                 self._site = engine
@@ -110,7 +110,9 @@ class TillContext:
 
 
 def offline_reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    """One line: drivers and SQLAlchemy add lines of background the cashier does not need."""
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    text = str(cause).strip().splitlines()
     return text[0][:160] if text else exc.__class__.__name__
 
 

@@ -64,6 +64,38 @@ def take_deposit(local: Engine, orders_db: Engine, place: Place, operator: Opera
     return receipt, view
 
 
+def link_deposits(local: Engine, orders_db: Engine, *, since_days: int = 30) -> int:
+    """Deposits whose receipt is in this till but not yet on their order (the site database was
+    offline when they were taken): note them now. Idempotent by the sale's uid; returns how many."""
+    from datetime import timedelta
+
+    from data.models import Operator, OrderPayment, Payment, Sale
+    from data.types import utcnow
+
+    since = utcnow() - timedelta(days=since_days)
+    with read_session(local) as s:
+        deposits = s.exec(select(Sale).where(Sale.kind == "deposit", Sale.created_at >= since)).all()
+        if not deposits:
+            return 0
+        tenders = {p.sale_id: p.tender for p in s.exec(select(Payment).where(
+            Payment.sale_id.in_([d.id for d in deposits])))}
+        codes = {o.id: o.code for o in s.exec(select(Operator))}
+    with read_session(orders_db) as s:
+        known = set(s.exec(select(OrderPayment.uid).where(OrderPayment.uid.in_([d.uid for d in deposits]))).all())
+    linked = 0
+    for d in deposits:
+        if d.uid in known:
+            continue
+        try:
+            orders.record_deposit(orders_db, d.reason, d.total, tender=tenders.get(d.id, "cash"),
+                                  receipt_number=d.receipt_number, uid=d.uid, store_id=d.store_id,
+                                  operator=codes.get(d.operator_id, ""), at=d.created_at)
+            linked += 1
+        except OrderError:
+            continue  # the order is gone or closed: the receipt stands; a manager refunds it
+    return linked
+
+
 def complete_pickup(local: Engine, orders_db: Engine, place: Place, operator: OperatorInfo, pickup: Pickup,
                     cart, payment: PaymentState, *, void_rest: bool = False, voids: Iterable[int] = (),
                     print_receipt: bool = False, open_drawer: bool = False,

@@ -317,3 +317,27 @@ def test_order_events_go_through_the_outbox_once_per_revision(engine, place):
 
     job, _ = show_job(engine, history[1].id)
     assert job.payload["data"]["lines"][0]["quantity"] == "3" and job.payload["type"] == "order.updated"
+
+
+def test_a_deposit_taken_while_the_site_was_offline_joins_its_order_later(tmp_path, engine, place, cashier):
+    """The receipt is committed on the till first; link_deposits notes it on the order once, later."""
+    from data import pickups
+    from data.db import make_engine, upgrade
+    from data.orders import NewLine, OrderDetails
+    from data.payments import PaymentState
+    from data.sales import commit_deposit
+
+    site = make_engine(f"sqlite:///{tmp_path / 'site.db'}")
+    upgrade(site)
+    view = orders.create_order(site, place.store_id, "9",
+                               [NewLine("CF-001", "Coffee", Decimal(2), Decimal("45.00"), Decimal("7"))],
+                               OrderDetails(customer_name="Anong", fulfil_store=place.store_id),
+                               currency="THB", prices_include_vat=True)
+    pay = PaymentState(Decimal("40.00"), "THB", place.cash_rounding)
+    pay.apply("cash", Decimal("40.00"))
+    receipt = commit_deposit(engine, place, cashier, view.number, pay, uid="dep-1")  # the site is "down" here
+    assert orders.get_order(site, view.number).paid == 0
+    assert pickups.link_deposits(engine, site) == 1
+    assert pickups.link_deposits(engine, site) == 0  # once
+    after = orders.get_order(site, view.number)
+    assert after.paid == Decimal("40.00") and after.payments[0].receipt_number == receipt

@@ -12,6 +12,7 @@ import asyncio
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy.exc import DBAPIError
 from textual import work
 
 from app.context import SiteOffline
@@ -193,6 +194,11 @@ class OrderActions:
             self.error(f"{exc}; the cart is kept, try again when the site is back")
         except OrderError as exc:
             self.error(str(exc))
+        except DBAPIError as exc:  # the site database went away in the middle
+            from app.context import offline_reason
+
+            self.error(f"site database offline: {offline_reason(exc)}; what this till committed stands "
+                       "(deposits join their order when the site is back)")
 
     def _lines(self, cart: Cart, with_ids: bool) -> list[NewLine]:
         out = []

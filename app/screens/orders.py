@@ -142,6 +142,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     @work(thread=True, exclusive=True, group="orders-load")
     def _load(self, seq: int, flt: OrderFilter) -> None:
         try:
+            if self.ctx.has_site and seq == 1:
+                from data.pickups import link_deposits
+
+                # Deposits taken while the site was offline join their orders now.
+                self.ctx.on_orders(lambda engine: link_deposits(self.ctx.engine, engine))
             rows, count = self.ctx.on_orders(orders.list_orders, flt, limit=PAGE, tz=self.ctx.place.timezone)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
