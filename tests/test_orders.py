@@ -5,20 +5,18 @@ cancel releases and gives deposits back, stale copies are refused, and the list 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from app.devices.receipt_layout import layout_receipt
 from data import orders, pickups
-from data.catalog import lookup
 from data.orders import OrderConflict, OrderDetails, OrderError, OrderFilter
 from data.payments import CASH, PaymentState
 from data.pricing import price_cart
 from data.reports import x_report
 from data.sales import receipt_doc
 from tests.conftest import COFFEE, GREENS, HIGHLIGHTER, MILK, WATER
-from tests.order_helpers import ANONG, D, details, journal_sums, keep_lines, make_order, new_line, stock
+from tests.order_helpers import ANONG, D, details, journal_sums, keep_lines, make_order, stock
 
 
 def cash(place, amount) -> PaymentState:

@@ -21,7 +21,7 @@ from data.catalog import lookup
 from data.db import make_engine
 from data.operators import by_code
 from data.orders import OrderConflict, OrderError
-from data.payments import CASH, PaymentState
+from data.payments import CASH
 from data.places import ensure_place
 from data.pricing import price_cart
 from tests.conftest import COFFEE, GREENS, HIGHLIGHTER, MILK, WATER

@@ -13,7 +13,6 @@ import os
 import shutil
 import threading
 import uuid
-from decimal import Decimal
 
 import psycopg
 import pytest
