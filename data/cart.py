@@ -101,6 +101,7 @@ class Cart:
     member_phone: str | None = None
     member_name: str = ""
     basket_discount: Discount = field(default_factory=Discount)
+    order_number: str | None = None  # a recalled customer order being picked up or changed
 
     @property
     def is_empty(self) -> bool:
@@ -161,6 +162,7 @@ class Cart:
         return {
             "uid": self.uid, "member_id": self.member_id, "member_phone": self.member_phone,
             "member_name": self.member_name, "basket_discount": _discount_dict(self.basket_discount),
+            "order_number": self.order_number,
             "lines": [{"line_id": l.line_id, "product_id": l.product_id, "sku": l.sku, "name": l.name,
                        "quantity": str(l.quantity), "unit_price": str(l.unit_price),
                        "original_price": str(l.original_price), "vat_rate": str(l.vat_rate),
@@ -180,7 +182,7 @@ class Cart:
         ]
         return cls(uid=data["uid"], lines=lines, member_id=data.get("member_id"),
                    member_phone=data.get("member_phone"), member_name=data.get("member_name", ""),
-                   basket_discount=_discount(data.get("basket_discount")))
+                   basket_discount=_discount(data.get("basket_discount")), order_number=data.get("order_number"))
 
 
 def _discount(d: dict | None) -> Discount:

@@ -341,3 +341,26 @@ def test_a_deposit_taken_while_the_site_was_offline_joins_its_order_later(tmp_pa
     assert pickups.link_deposits(engine, site) == 0  # once
     after = orders.get_order(site, view.number)
     assert after.paid == Decimal("40.00") and after.payments[0].receipt_number == receipt
+
+
+async def test_a_recalled_order_left_open_by_a_crash_comes_back_as_the_order(make_till, engine, place):
+    from data.orders import NewLine, OrderDetails
+
+    order = orders.create_order(
+        engine, place.store_id, "9", [NewLine("CF-001", "Coffee", Decimal(2), Decimal("45.00"), Decimal("7"))],
+        OrderDetails(customer_name="Anong", fulfil_store=place.store_id), currency="THB", prices_include_vat=True)
+    async with make_till().run_test(size=(100, 32)) as pilot:
+        await login(pilot)
+        await press(pilot, "f8", "enter")
+        assert app_cart_order(pilot) == order.number
+    # No payment, no logout: as if the till died. The next start offers the cart back.
+    async with make_till().run_test(size=(100, 32)) as pilot:
+        await login(pilot, restore="y")
+        await settle(pilot)
+        sale = pilot.app.screen
+        assert isinstance(sale, SaleScreen) and sale.pickup is not None
+        assert sale.pickup.order.number == order.number and [l.sku for l in sale.cart.lines] == ["CF-001"]
+
+
+def app_cart_order(pilot) -> str | None:
+    return pilot.app.screen.cart.order_number

@@ -152,6 +152,7 @@ class OrderActions:
         except OrderError as exc:
             self.error(f"{order.number}: {exc}")
             return
+        cart.order_number = order.number  # a crash restore recalls the order again instead of selling it
         self.cart = cart
         self.held = None
         self.pickup = pickups.Pickup(order, picks)

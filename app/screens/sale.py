@@ -474,6 +474,11 @@ class SaleScreen(OrderActions, CashActions, Screen):
             return
         self.held = None
         self._audit("sale.recalled", uid)
+        if self.cart.order_number:
+            number, self.cart = self.cart.order_number, Cart()
+            drafts.discard(ctx.engine, uid)
+            await self.recall_order(number)  # the order as it is now, not the parked copy
+            return
         self._refresh(select=self.cart.lines[-1].line_id if self.cart.lines else None)
         self.say("parked sale recalled")
 
@@ -490,6 +495,12 @@ class SaleScreen(OrderActions, CashActions, Screen):
         restore = await self.app.push_screen_wait(ConfirmDialog(
             "Unfinished sale",
             f"A sale with {draft.line_count} line(s) was left open at {when}. Restore it? (n parks it instead)"))
+        if restore and draft.cart.order_number:
+            # A recalled customer order: read it again (it may have changed); never sell it as a plain cart.
+            drafts.discard(ctx.engine, draft.uid)
+            self._audit("sale.restored", draft.uid, order=draft.cart.order_number)
+            await self.recall_order(draft.cart.order_number)
+            return
         if restore:
             self.cart = draft.cart
             self._audit("sale.restored", draft.uid)
