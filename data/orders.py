@@ -723,8 +723,8 @@ def pickup_totals(order: OrderView, picks: dict[int, Decimal]) -> PickupTotals:
 
 def pickup_cart(order: OrderView, picks: dict[int, Decimal], product_ids: dict[str, int]) -> Cart:
     """The sale that hands `picks` (line id → quantity) over, at the order's prices and discounts.
-    A basket discount in percent applies as it is; an amount is shared by the value picked now, so
-    the pickups of one order add up to the order's total (the last pickup takes what is left)."""
+    A basket discount in percent applies as it is; an amount is shared by the value picked now
+    (rounded per pickup, so parts of one order may differ from its total by a satang or so)."""
     by_id = {l.id: l for l in order.lines}
     lines = []
     for lid, qty in picks.items():
