@@ -22,11 +22,10 @@ from textual.widgets.option_list import Option
 
 from app.connectors import probe
 from data import audit, health, outbox
-from data.errors import LoginError
-from data.operators import OperatorInfo, authorise_manager
+from data.operators import OperatorInfo
 from data.text import printable
 from widgets.connector_card import ConnectorCard
-from widgets.dialogs import ConfirmDialog, PinPrompt, Prompt
+from widgets.dialogs import ConfirmDialog, Prompt
 from widgets.key_footer import KeyFooter
 from widgets.status_bar import StatusBar
 
@@ -348,19 +347,9 @@ class HealthScreen(Screen):
         self.load()
 
     async def approve(self, reason: str, action: str) -> OperatorInfo | None:
-        """A manager on the till approves by being logged in; anyone else needs a manager PIN here."""
-        if self.operator.is_manager:
-            return self.operator
-        while True:
-            pin = await self.app.push_screen_wait(PinPrompt(reason))
-            if pin is None:
-                self.say(f"{action}: cancelled")
-                return None
-            try:
-                return await asyncio.to_thread(authorise_manager, self.ctx.engine, pin, action=action,
-                                               **self.ctx.audit_where())
-            except LoginError as exc:
-                self.error(str(exc))
+        from app.screens.approval import approve
+
+        return await approve(self, reason, action)
 
     @work(exclusive=True, group="flow")
     async def action_retry(self) -> None:

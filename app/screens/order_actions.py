@@ -392,14 +392,7 @@ class OrderActions:
         except (SaleError, OrderError) as exc:
             self.error(f"pickup not saved: {exc}")
             return
-        change = state.change
-        from widgets.totals_panel import LastSale, TotalsPanel
-
-        self.query_one(TotalsPanel).last_sale = LastSale(receipt, state.paid + change, change)
-        self._new_sale()
-        self.say(f"{order.number} {view.status}: receipt {receipt} · change {fmt_money(change, ctx.currency)}")
-        if ctx.printer.enabled:
-            self.app.print_spool()
+        self.sale_done(receipt, state, f"{order.number} {view.status}: receipt {receipt}")
 
     # -- stock ---------------------------------------------------------------------------------------
     @work(exclusive=True, group="flow")

@@ -22,7 +22,7 @@ from data.cart import Cart, CartError, Discount, parse_discount, parse_quantity
 from data.catalog import ProductInfo, lookup
 from data.members import create_member, find_member
 from data.money import fmt_money, to_decimal, MoneyError
-from data.operators import LoginError, OperatorInfo, authorise_manager
+from data.operators import OperatorInfo
 from data.phones import PhoneError
 from data.pricing import discount_amount, discount_percent_of, price_cart
 from data.sales import SaleError, commit_sale, last_receipt_number
@@ -30,7 +30,7 @@ from data.text import printable
 from widgets.cart_table import CartTable, cart_rows
 from widgets.fields import OrderedInput
 from widgets.key_footer import KeyFooter
-from widgets.dialogs import ConfirmDialog, PinPrompt, Prompt
+from widgets.dialogs import ConfirmDialog, Prompt
 from widgets.status_bar import StatusBar
 from widgets.totals_panel import LastSale, TotalsPanel
 
@@ -299,19 +299,9 @@ class SaleScreen(OrderActions, CashActions, Screen):
 
     # -- manager approval ------------------------------------------------------------------------
     async def approve(self, reason: str, action: str) -> OperatorInfo | None:
-        """A manager on the till already approves; anyone else needs a manager PIN typed here."""
-        if self.operator.is_manager:
-            return self.operator
-        while True:
-            pin = await self.app.push_screen_wait(PinPrompt(reason))
-            if pin is None:
-                self.say(f"{action}: cancelled")
-                return None
-            try:
-                return await asyncio.to_thread(authorise_manager, self.ctx.engine, pin, action=action,
-                                               **self.ctx.audit_where())
-            except LoginError as exc:
-                self.error(str(exc))
+        from app.screens.approval import approve
+
+        return await approve(self, reason, action)
 
     def _audit(self, action: str, subject: str = "", **detail) -> None:
         audit.record_now(self.ctx.engine, action, operator=self.operator.code, subject=subject,
@@ -540,11 +530,15 @@ class SaleScreen(OrderActions, CashActions, Screen):
             self.held = None
             self.error(f"sale not saved: {exc}")
             return
+        self.sale_done(receipt, state, f"sale {receipt} complete")
+
+    def sale_done(self, receipt: str, state, message: str) -> None:
+        """After a committed sale (plain or an order's pickup): show the change, start afresh, print."""
         change = state.change
         self.query_one(TotalsPanel).last_sale = LastSale(receipt, state.paid + change, change)
         self._new_sale()
-        self.say(f"sale {receipt} complete · change {fmt_money(change, ctx.currency)}")
-        if ctx.printer.enabled:
+        self.say(f"{message} · change {fmt_money(change, self.ctx.currency)}")
+        if self.ctx.printer.enabled:
             self.app.print_spool()
 
     # -- receipts --------------------------------------------------------------------------------
