@@ -53,6 +53,10 @@ class Operator(SQLModel, table=True):
     failed_attempts: int = 0
     locked_until: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
     active: bool = True
+    permissions: list = Field(default_factory=list, sa_column=Column(JSONText(), nullable=False, default=list))
+    """Grants beyond the role, e.g. "manage_orders" (manage customer orders)."""
+    updated_at: datetime = _now_field()
+    """Bumped on every change at the site: tills pull operators changed since their last pull."""
 
 
 class Product(SQLModel, table=True):
@@ -66,7 +70,7 @@ class Product(SQLModel, table=True):
     external_ids: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False, default=dict))
     # name, English name, sku and barcodes in one string: what product search matches on.
     search_text: str = ""
-    updated_at: datetime = _now_field()
+    updated_at: datetime = _now_field(index=True)
 
 
 class Barcode(SQLModel, table=True):
@@ -232,6 +236,7 @@ class DayClose(SQLModel, table=True):
     """A Z report: numbered without gaps per terminal, kept as printed (report holds every figure)."""
 
     __tablename__ = "day_close"
+    __table_args__ = (UniqueConstraint("terminal_id", "z_number", name="uq_day_close_terminal_z"),)
     __table_args__ = (UniqueConstraint("terminal_id", "z_number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     terminal_id: int = Field(foreign_key="terminal.id", index=True)
@@ -249,6 +254,15 @@ class DayClose(SQLModel, table=True):
     approved_by_id: Optional[int] = Field(default=None, foreign_key="operator.id")
     reason: str = ""
     report: dict = Field(default_factory=dict, sa_column=Column(JSONText(), nullable=False))
+
+
+class SyncState(SQLModel, table=True):
+    """What this till last pulled from the site database (catalogue watermark and the like)."""
+
+    __tablename__ = "sync_state"
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = ""
+    updated_at: datetime = _now_field()
 
 
 class DomainEvent(SQLModel, table=True):
