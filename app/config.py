@@ -76,6 +76,10 @@ class DatabaseSettings(Section):
 
 class SiteSettings(Section):
     url: str | None = None
+    """The shared site database of all stores (PostgreSQL): customer orders, stock and a copy of every
+    store's sales. Sales reach it through the outbox (an implicit connector named "site")."""
+    pull_minutes: float = Field(5, gt=0)
+    """How often the till pulls product, price, barcode and operator changes from the site."""
 
 
 class ScannerSettings(Section):
@@ -125,6 +129,9 @@ class CashSettings(Section):
     """Cash in or out above this needs a manager."""
     variance_tolerance: Decimal = Decimal("20")
     """A day-close count further than this from the expected cash needs a manager and a reason."""
+
+
+SITE_EVENTS = ("sale.completed", "sale.refunded", "deposit.taken", "deposit.refunded", "day.closed")
 
 
 class ConnectorSettings(BaseModel):
@@ -191,6 +198,38 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return resolve_sqlite_url(self.database.url, self.home)
+
+    @property
+    def is_back_office(self) -> bool:
+        """Started on the site database itself (`[database] url` is not this till's SQLite file): the
+        manager's console over every store, not a selling till."""
+        url = self.database_url
+        return not url.startswith("sqlite") or (bool(self.site.url) and url == self.site.url)
+
+    def site_connector(self) -> ConnectorSettings | None:
+        """The `site` connector: one configured with kind "site", else an implicit one when `[site] url`
+        is set. Live unless `live = false` is written: the site database is our own, not a third party."""
+        if self.is_back_office:
+            return None
+        for c in self.connectors:
+            if c.kind == "site":
+                if "live" not in c.model_fields_set:
+                    c.live = True
+                return c
+        if self.site.url:
+            return ConnectorSettings(name="site", kind="site", live=True, url=self.site.url,
+                                     events=list(SITE_EVENTS), retry_schedule=[10, 30, 60, 120, 300, 600])
+        return None
+
+    def all_connectors(self) -> list[ConnectorSettings]:
+        """The configured connectors plus the implicit site connector."""
+        site = self.site_connector()
+        if site is not None and site not in self.connectors:
+            return [*self.connectors, site]
+        return list(self.connectors)
+
+    def site_url_for(self, connector: ConnectorSettings) -> str | None:
+        return connector.url or self.site.url
 
     @property
     def config_path(self) -> Path:

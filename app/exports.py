@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-DELIVERED_KINDS = ("webhook", "file_drop", "peak")
+DELIVERED_KINDS = ("webhook", "file_drop", "peak", "site")
+SITE_BATCH = 500
+SITE_BATCHES_PER_RUN = 100  # bounded: at most 50,000 records per pass, the rest next pass
 PEAK_EVENTS = ("sale.completed", "sale.refunded")
 # PEAK jobs are also claimed when uncertain (looked up, then sent if absent) and when blocked (checked
 # again every 5 minutes: a product mapping fixed meanwhile lets them go).
@@ -30,6 +32,10 @@ def target_of(c: ConnectorSettings) -> outbox.ExportTarget:
     schedule = tuple(int(x) for x in c.retry_schedule)
     if c.kind == "file_drop":
         return outbox.ExportTarget(c.name, c.kind, ("day.closed",), c.live, schedule)
+    if c.kind == "site":
+        from app.config import SITE_EVENTS
+
+        return outbox.ExportTarget(c.name, c.kind, SITE_EVENTS, c.live, schedule)
     if c.kind == "peak":
         # Sales with a member go one by one; the rest go in the daily POS Customer entry, whose jobs
         # the runner plans (data.peak.plan_daily). Every refund is a credit note.
@@ -40,8 +46,8 @@ def target_of(c: ConnectorSettings) -> outbox.ExportTarget:
 def targets(settings: Settings) -> tuple[outbox.ExportTarget, ...]:
     """The connectors whose jobs the till writes with each sale, refund and day close. File drops take
     the day close only; PEAK takes member sales and refunds (its daily entries are planned by the
-    runner). The site database is configured already but arrives with its issue."""
-    return tuple(target_of(c) for c in settings.connectors if c.kind in DELIVERED_KINDS)
+    runner); the site database takes every receipt and Z (records copied in order, in batches)."""
+    return tuple(target_of(c) for c in settings.all_connectors() if c.kind in DELIVERED_KINDS)
 
 
 @dataclass
@@ -49,6 +55,15 @@ class RunReport:
     delivered: int = 0
     failed: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    site: SiteRun | None = None
+    """How the pass to the site database went (None: no site connector, or paused)."""
+
+
+@dataclass
+class SiteRun:
+    online: bool
+    error: str = ""
+    sent: int = 0
 
 
 def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int = 50) -> RunReport:
@@ -62,8 +77,11 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
     own = client is None
     client = client or httpx.Client(timeout=webhook.TIMEOUT)
     try:
-        for connector in settings.connectors:
+        for connector in settings.all_connectors():
             if connector.kind not in DELIVERED_KINDS or outbox.paused(engine, connector.name):
+                continue
+            if connector.kind == "site":
+                report.site = _run_site(settings, engine, connector, owner, report)
                 continue
             schedule = tuple(int(x) for x in connector.retry_schedule)
             is_peak = connector.kind == "peak"
@@ -106,6 +124,40 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
         if own:
             client.close()
     return report
+
+
+def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: str, report: RunReport) -> SiteRun:
+    """Batches in the till's order until nothing is due, the site is unreachable or a record fails."""
+    from app.connectors import site
+
+    schedule = tuple(int(x) for x in connector.retry_schedule)
+    url = settings.site_url_for(connector)
+    run = SiteRun(online=True)
+    for _ in range(SITE_BATCHES_PER_RUN):
+        jobs = outbox.claim_in_order(engine, connector.name, owner, limit=SITE_BATCH)
+        if not jobs:
+            break
+        if not url:
+            results = [(j, outbox.Outcome("blocked", error="no [site] url in till.toml")) for j in jobs]
+        elif not connector.live:
+            results = [(j, outbox.Outcome("dry_run")) for j in jobs]
+        else:
+            results = site.deliver(engine, url, jobs)
+        states = outbox.finish_many(engine, results, schedule)
+        for state, n in states.items():
+            report.states[state] = report.states.get(state, 0) + n
+        done = states.get("succeeded", 0)
+        report.delivered += done
+        report.failed += len(jobs) - done
+        run.sent += done
+        failed = next((o for _, o in results if o.kind != "success"), None)
+        if failed is not None:
+            run.online = failed.kind != "connectivity"
+            run.error = failed.error
+            if failed.kind != "connectivity":
+                log.warning("export %s: %s", connector.name, failed.error)
+            break
+    return run
 
 
 def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.ClaimedJob, settings: Settings,

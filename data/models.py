@@ -281,6 +281,7 @@ class ExportJob(SQLModel, table=True):
     sale, refund or day close it exports. Rows change state; they are never deleted."""
 
     __tablename__ = "export_job"
+    __table_args__ = (Index("ix_export_job_connector_state", "connector", "state"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     connector: str = Field(max_length=64, index=True)
     kind: str = Field(max_length=48)  # webhook | file_drop

@@ -191,6 +191,69 @@ def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: dat
     return claimed
 
 
+# Jobs of an ordered connector (the site database) that hold back the ones after them: nothing later
+# is sent while an earlier job waits, fails or is being sent (a refund never arrives before its sale).
+_HEAD = (select(_JOB.c.id, _JOB.c.state, _JOB.c.next_attempt_at)
+         .where(_JOB.c.connector == bindparam("b_connector"),
+                _JOB.c.state.in_(("pending", "retry_wait", "in_flight", "uncertain", "blocked", "dead")))
+         .order_by(_JOB.c.id).limit(bindparam("b_limit")))
+
+
+def claim_in_order(engine: Engine, connector: str, owner: str, *, limit: int = 500,
+                   now: datetime | None = None) -> list[ClaimedJob]:
+    """The connector's oldest unfinished jobs in id order, up to the first one that is not due (or is
+    failed, blocked or leased): per-till order is kept even when an early job had to wait."""
+    now = now or utcnow()
+    with writer(engine).begin() as conn:
+        due = []
+        for row in conn.execute(_HEAD, {"b_connector": connector, "b_limit": limit}):
+            if row.state not in ("pending", "retry_wait") or row.next_attempt_at > now:
+                break
+            due.append(row.id)
+        if not due:
+            return []
+        claimed = []
+        rows = conn.execute(select(*_DUE.selected_columns).where(_JOB.c.id.in_(due)).order_by(_JOB.c.id)).all()
+        for job in rows:
+            conn.execute(_UPDATE_JOB, {"b_id": job.id, "state": "in_flight", "lease_owner": owner,
+                                       "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS), "updated_at": now})
+            attempt_id = conn.execute(_NEW_ATTEMPT, {
+                "job_id": job.id, "attempt_no": job.attempt_count + 1, "started_at": now, "outcome": "started",
+                "response_body": "", "error": "", "request_headers": {}}).scalar_one()
+            claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
+                                      job.attempt_count + 1, attempt_id, job.source_id, job.business_date,
+                                      previous_state=job.state))
+        return claimed
+
+
+def finish_many(engine: Engine, results: Sequence[tuple[ClaimedJob, Outcome]], schedule: Sequence[int], *,
+                now: datetime | None = None) -> dict[str, int]:
+    """Outcomes of a batch in one write transaction; returns how many jobs reached each state."""
+    now = now or utcnow()
+    states: dict[str, int] = {}
+    with writer(engine).begin() as conn:
+        for job, outcome in results:
+            state = _finish_in(conn, job, outcome, schedule, now, _RNG)
+            states[state] = states.get(state, 0) + 1
+    return states
+
+
+def backlog(engine: Engine, connector: str) -> tuple[int, datetime | None]:
+    """How many jobs of a connector are not delivered yet, and when the oldest was written."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        count, oldest = conn.execute(
+            select(func.count(), func.min(_JOB.c.created_at)).where(
+                _JOB.c.connector == connector,
+                _JOB.c.state.in_(("pending", "retry_wait", "in_flight", "uncertain", "blocked", "dead")))).one()
+    if oldest is not None and not isinstance(oldest, datetime):
+        oldest = datetime.fromisoformat(str(oldest))
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count or 0), oldest
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt came to. `kind`: success | retry | connectivity | dead | blocked | dry_run |

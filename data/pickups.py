@@ -53,11 +53,11 @@ class Pickup:
 
 def take_deposit(local: Engine, orders_db: Engine, place: Place, operator: OperatorInfo, order: OrderView,
                  payment: PaymentState, *, uid: str | None = None, print_receipt: bool = False,
-                 open_drawer: bool = False) -> tuple[str, OrderView]:
+                 open_drawer: bool = False, exports: tuple[ExportTarget, ...] = ()) -> tuple[str, OrderView]:
     orders.check_deposit(order, payment.total)
     uid = uid or str(uuid.uuid4())
     receipt = commit_deposit(local, place, operator, order.number, payment, uid=uid, print_receipt=print_receipt,
-                             open_drawer=open_drawer)
+                             open_drawer=open_drawer, exports=exports)
     cash = next((t.tender for t in payment.tenders), "cash")
     view = orders.record_deposit(orders_db, order.number, payment.total, tender=cash, receipt_number=receipt,
                                  uid=uid, store_id=place.store_id, operator=operator.code)
@@ -143,7 +143,7 @@ def deliver_paid(local: Engine, orders_db: Engine, place: Place, operator: Opera
 
 def give_back_deposits(local: Engine, orders_db: Engine, place: Place, operator: OperatorInfo,
                        approver: OperatorInfo, order: OrderView, *, reason: str,
-                       print_receipt: bool = False) -> list[str]:
+                       print_receipt: bool = False, exports: tuple[ExportTarget, ...] = ()) -> list[str]:
     """After a cancel: each deposit taken at this store's tills goes back in its own tender as a
     refund of its receipt. Deposits taken at other stores are refunded there (listed, not touched)."""
     done = []
@@ -157,7 +157,7 @@ def give_back_deposits(local: Engine, orders_db: Engine, place: Place, operator:
         uid = f"refund:{p.receipt_number}"
         try:
             number = refund_deposit(local, place, operator, approver, p.receipt_number, state, uid=uid, reason=reason,
-                                    print_receipt=print_receipt, open_drawer=p.tender == "cash")
+                                    print_receipt=print_receipt, open_drawer=p.tender == "cash", exports=exports)
         except SaleError:
             continue  # not a receipt of this till's database: the store that took it gives it back
         orders.record_deposit_refund(orders_db, order.number, amount, tender=p.tender, receipt_number=number,

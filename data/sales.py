@@ -64,7 +64,7 @@ _DELETE_DRAFT = delete(_T["cart_draft"]).where(_T["cart_draft"].c.uid == bindpar
 _STOCK_UPSERT: dict[str, object] = {}
 
 
-def _stock_upsert(dialect: str):
+def stock_upsert(dialect: str):
     """INSERT … ON CONFLICT DO UPDATE on_hand = on_hand + delta: one statement whether or not the item
     has a stock row at this store yet."""
     if dialect not in _STOCK_UPSERT:
@@ -95,7 +95,7 @@ def move_stock(conn: Connection | Session, store_id: str, moves: list[tuple[int,
     deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pid, qty in moves:
         deltas[pid] += qty
-    conn.execute(_stock_upsert(conn.dialect.name), [
+    conn.execute(stock_upsert(conn.dialect.name), [
         {"store_id": store_id, "product_id": pid, "on_hand": qty, "reserved": ZERO} for pid, qty in sorted(deltas.items())])
     conn.execute(_INSERT_MOVE, [{"store_id": store_id, "product_id": pid, "quantity": qty, "reason": reason,
                                  "sale_id": sale_id, "created_at": at} for pid, qty in moves])
@@ -305,7 +305,7 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
 
 def commit_deposit(engine: Engine, place: Place, operator: OperatorInfo, order_number: str, payment: PaymentState,
                    *, uid: str, at: datetime | None = None, print_receipt: bool = False,
-                   open_drawer: bool = False) -> str:
+                   open_drawer: bool = False, exports: Sequence[ExportTarget] = ()) -> str:
     """A deposit on a customer order is money into this drawer with its own receipt (kind deposit, no
     lines: the goods, their VAT and their stock leave with the pickup sale). Idempotent by uid."""
     if not payment.complete or payment.total <= 0:
@@ -329,6 +329,8 @@ def commit_deposit(engine: Engine, place: Place, operator: OperatorInfo, order_n
                           reference=t.reference))
         audit.record(s, "order.deposit_receipt", operator=operator.code, subject=number, store=place.store_id,
                      terminal=place.terminal_code, order=order_number, amount=str(payment.total))
+        _enqueue_money_record(s, exports, "deposit.taken", "deposit", number, place, operator, at,
+                              order=order_number, total=payment.total)
         if print_receipt:
             spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer, at=at)
         return number
@@ -336,7 +338,8 @@ def commit_deposit(engine: Engine, place: Place, operator: OperatorInfo, order_n
 
 def refund_deposit(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
                    deposit_receipt: str, payment: PaymentState, *, uid: str, reason: str,
-                   at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False) -> str:
+                   at: datetime | None = None, print_receipt: bool = False, open_drawer: bool = False,
+                   exports: Sequence[ExportTarget] = ()) -> str:
     """Give a deposit back (a cancelled order): a refund record referencing the deposit's receipt."""
     at = at or utcnow()
     with write_session(engine) as s:
@@ -366,9 +369,26 @@ def refund_deposit(engine: Engine, place: Place, operator: OperatorInfo, approve
         audit.record(s, "refund", operator=operator.code, subject=number, store=place.store_id,
                      terminal=place.terminal_code, original=deposit_receipt, approved_by=approver.code,
                      amount=str(payment.total), reason=reason, order=deposit.reason)
+        _enqueue_money_record(s, exports, "deposit.refunded", "refund", number, place, operator, at,
+                              order=deposit.reason, total=payment.total, refund_of=deposit_receipt)
         if print_receipt:
             spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer, at=at)
         return number
+
+
+def _enqueue_money_record(s: Session, exports: Sequence[ExportTarget], event: str, source_type: str, number: str,
+                          place: Place, operator: OperatorInfo, at: datetime, *, order: str, total: Decimal,
+                          refund_of: str | None = None) -> None:
+    """Deposits and their refunds are receipts too: the site database copies them (connector kind site);
+    other connectors take these events only if they list them."""
+    if not any(t.wants(event) for t in exports):
+        return
+    data = {"receipt_number": number, "store": place.store_id, "terminal": place.terminal_code,
+            "operator": operator.code, "order_number": order, "currency": place.currency,
+            "total": outbox.money(total)}
+    if refund_of:
+        data["refund_of"] = refund_of
+    outbox.enqueue(s.connection(), exports, event, source_type, number, outbox.envelope(event, at, data), at=at)
 
 
 # -- receipts --------------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ class OrderActions:
 
     async def may_manage(self, what: str):
         """The operator, if the role may manage customer orders; else a manager's PIN (audited)."""
-        if orders.can_manage(self.operator.role, self.ctx.settings.orders.manage_roles):
+        if orders.can_manage(self.operator.role, self.ctx.settings.orders.manage_roles,
+                             self.operator.permissions):
             return self.operator
         approver = await self.approve(f"{what}: needs a role that manages customer orders", "order.manage")
         if approver is not None and approver.id != self.operator.id:
@@ -311,7 +312,7 @@ class OrderActions:
         try:
             receipt, view = await asyncio.to_thread(
                 pickups.take_deposit, ctx.engine, ctx.orders_db(), ctx.place, self.operator, order, state,
-                print_receipt=ctx.printer.enabled, open_drawer=cash)
+                print_receipt=ctx.printer.enabled, open_drawer=cash, exports=self.app.export_targets)
         except (SaleError, OrderError) as exc:
             self.error(f"deposit not taken: {exc}")
             return

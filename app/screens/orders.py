@@ -431,7 +431,8 @@ def run_action(ctx: TillContext, operator: OperatorInfo, action: str, numbers: l
                                      approved_by=approver.code if approver else None,
                                      exports=() if ctx.has_site else exports)
                 given = pickups.give_back_deposits(engine, ctx.orders_db(), place, operator, approver or operator,
-                                                   view, reason=reason, print_receipt=ctx.printer.enabled)
+                                                   view, reason=reason, print_receipt=ctx.printer.enabled,
+                                                   exports=exports)
                 left = orders.get_order(ctx.orders_db(), number).credit
                 msg = "cancelled, reservations released"
                 if given:

@@ -27,6 +27,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_product_updated_at", ["updated_at"], unique=False)
     with op.batch_alter_table("day_close", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_day_close_terminal_z", ["terminal_id", "z_number"])
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.create_index("ix_export_job_connector_state", ["connector", "state"], unique=False)
     op.create_table(
         "sync_state",
         sa.Column("name", S(length=64), nullable=False),
@@ -38,6 +40,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("sync_state")
+    with op.batch_alter_table("export_job", schema=None) as batch_op:
+        batch_op.drop_index("ix_export_job_connector_state")
     with op.batch_alter_table("day_close", schema=None) as batch_op:
         batch_op.drop_constraint("uq_day_close_terminal_z", type_="unique")
     with op.batch_alter_table("product", schema=None) as batch_op:

@@ -1,0 +1,194 @@
+"""The site connector on real SQLite files (the site database as a second SQLite file here; the same
+code runs against PostgreSQL in test_site_postgres.py): sales, refunds, deposits and Z reports arrive
+once, in order, with stock; an unreachable site keeps everything waiting without using attempts; a
+record the site refuses holds back the ones after it."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.exports import run_once
+from data import outbox, site_sync
+from data.db import make_engine, upgrade
+from data.models import DayClose, ExportJob, Operator, Payment, Product, Sale, SaleLine, StockLevel, StockMove
+from data.payments import CASH, PaymentState
+from data.reports import close_day
+from data.sales import commit_refund, commit_sale, refundable
+from tests.carts import paid_cart
+from tests.conftest import COFFEE, MILK, WATER
+
+CLOSED = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
+
+
+@pytest.fixture
+def site_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _with_site(settings, url):
+    s = settings.model_copy(deep=True)
+    s.home = settings.home
+    s.site.url = url
+    return s
+
+
+def _sell(engine, place, cashier, targets, items=((COFFEE, 2), (WATER, 1))):
+    cart, payment = paid_cart(engine, place, items)
+    return commit_sale(engine, place, cashier, cart, payment, exports=targets)
+
+
+def _count(engine, model, *where):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def _targets(settings):
+    from app.exports import targets
+
+    return targets(settings)
+
+
+def test_site_connector_is_implicit_with_a_site_url_and_live(settings, site_url):
+    s = _with_site(settings, site_url)
+    site = s.site_connector()
+    assert site is not None and site.kind == "site" and site.live
+    assert [t.name for t in _targets(s)] == ["site"]
+    assert _targets(s)[0].wants("deposit.taken") and _targets(s)[0].wants("day.closed")
+    assert settings.site_connector() is None
+
+
+def test_sales_refunds_and_z_arrive_once_with_stock(settings, engine, place, cashier, manager, site_url):
+    s = _with_site(settings, site_url)
+    targets = _targets(s)
+    first = _sell(engine, place, cashier, targets)
+    second = _sell(engine, place, cashier, targets, ((MILK, 3),))
+    sold = refundable(engine, first)
+    coffee = next(line for line in sold.lines if line.sku == "CF-001")
+    refund_pay = PaymentState(coffee.unit_price, place.currency, Decimal("0.01"))
+    refund_pay.apply(CASH, coffee.unit_price)
+    refund = commit_refund(engine, place, cashier, manager, first, {coffee.line_id: Decimal(1)}, refund_pay,
+                           uid=str(uuid.uuid4()), reason="broken", exports=targets)
+    close_day(engine, place, manager, {}, Decimal("0"), tolerance=Decimal("100000"), approver=manager,
+              reason="test", exports=targets)
+
+    report = run_once(s, engine)
+    assert report.site is not None and report.site.online and report.site.sent == 4
+    site = make_engine(site_url)
+    assert _count(site, Sale) == 3
+    assert _count(site, SaleLine) == 4
+    assert _count(site, Payment) == 3
+    assert _count(site, DayClose) == 1
+    with site.connect() as conn:
+        orig_id = conn.execute(select(Sale.id).where(Sale.receipt_number == first)).scalar_one()
+        assert conn.execute(select(Sale.refund_of_id).where(Sale.receipt_number == refund)).scalar_one() == orig_id
+        refund_line = conn.execute(select(SaleLine.refund_of_line_id).join(Sale, SaleLine.sale_id == Sale.id)
+                                   .where(Sale.receipt_number == refund)).scalar_one()
+        assert conn.execute(select(SaleLine.sku).where(SaleLine.id == refund_line)).scalar_one() == "CF-001"
+        stock = dict(conn.execute(select(Product.sku, StockLevel.on_hand)
+                                  .join(StockLevel, StockLevel.product_id == Product.id)).all())
+        # The site had none of these products: they were made from the lines, stock moved from zero.
+        assert stock == {"CF-001": Decimal(-1), "WT-001": Decimal(-1), "MK-001": Decimal(-3)}
+        op = conn.execute(select(Operator).where(Operator.code == cashier.code)).first()
+        assert op.pin_hash == site_sync.PLACEHOLDER_PIN and not op.active
+        z = conn.execute(select(DayClose)).first()
+        assert z.last_sale_id == conn.execute(select(func.max(Sale.id))).scalar_one()
+    assert second
+    assert _count(engine, ExportJob, ExportJob.connector == "site", ExportJob.state == "succeeded") == 4
+
+    # Replaying the same records (a worker that died after the site committed) changes nothing.
+    jobs = [(j.id, j.event, j.source_id) for j in outbox.list_jobs(engine, connector="site")]
+    records, missing = site_sync.read_records(engine, jobs)
+    assert not missing and len(records) == 4
+    applied = site_sync.apply_records(site, records)
+    assert (applied.added, applied.already) == (0, 4)
+    assert _count(site, Sale) == 3 and _count(site, StockMove) == 4 and _count(site, DayClose) == 1
+    assert run_once(s, engine).site.sent == 0
+
+
+def test_unreachable_site_keeps_everything_waiting_then_it_arrives_once(settings, engine, place, cashier,
+                                                                        site_url):
+    offline = _with_site(settings, CLOSED)
+    targets = _targets(offline)
+    numbers = [_sell(engine, place, cashier, targets) for _ in range(3)]
+    report = run_once(offline, engine)
+    assert report.site is not None and not report.site.online
+    assert "site database offline" in report.site.error
+    count, oldest = outbox.backlog(engine, "site")
+    assert count == 3 and oldest is not None
+    with engine.connect() as conn:
+        rows = conn.execute(select(ExportJob.state, ExportJob.attempt_count).where(ExportJob.connector == "site")).all()
+    assert rows == [("retry_wait", 0)] * 3  # no attempt used while offline
+    # Still offline and not due: nothing is claimed.
+    assert outbox.claim_in_order(engine, "site", "t") == []
+
+    with engine.begin() as conn:  # the retry time has come
+        conn.execute(text("UPDATE export_job SET next_attempt_at = '2000-01-01 00:00:00'"))
+    online = _with_site(settings, site_url)
+    numbers.append(_sell(engine, place, cashier, targets))
+    assert run_once(online, engine).site.sent == 4
+    site = make_engine(site_url)
+    with site.connect() as conn:
+        assert sorted(conn.execute(select(Sale.receipt_number)).scalars()) == sorted(numbers)
+    assert outbox.backlog(engine, "site") == (0, None)
+
+
+def test_a_refused_record_holds_back_the_ones_after_it(settings, engine, place, cashier, site_url):
+    s = _with_site(settings, site_url)
+    targets = _targets(s)
+    numbers = [_sell(engine, place, cashier, targets) for _ in range(3)]
+    site = make_engine(site_url)
+    # The site already holds another record under the second receipt number: it refuses that one.
+    with engine.connect() as conn:
+        second = dict(conn.execute(select(Sale.__table__).where(Sale.receipt_number == numbers[1])).first()._mapping)
+    records, _ = site_sync.read_records(engine, [(1, "sale.completed", numbers[1])])
+    records[0].sale = {**second, "uid": "someone-else"}
+    records[0].lines, records[0].payments, records[0].moves = [], [], []
+    site_sync.apply_records(site, records)
+
+    report = run_once(s, engine)
+    assert report.site.online and report.site.sent == 1
+    with engine.connect() as conn:
+        states = conn.execute(select(ExportJob.source_id, ExportJob.state, ExportJob.last_error)
+                              .where(ExportJob.connector == "site").order_by(ExportJob.id)).all()
+    assert [st for _, st, _ in states] == ["succeeded", "retry_wait", "retry_wait"]
+    assert "refused" in states[1][2] and "waiting behind" in states[2][2]
+    # Nothing after the refused record is claimed until it is sorted out.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE export_job SET next_attempt_at = '2000-01-01 00:00:00' WHERE id = :i"),
+                     {"i": outbox.list_jobs(engine, connector="site")[0].id})  # the third one only
+    assert outbox.claim_in_order(engine, "site", "t") == []
+
+
+def test_deposits_are_copied_as_receipts(settings, engine, place, cashier, site_url):
+    from data.sales import commit_deposit
+
+    s = _with_site(settings, site_url)
+    pay = PaymentState(Decimal("100.00"), place.currency, place.cash_rounding)
+    pay.apply(CASH, Decimal("100.00"))
+    number = commit_deposit(engine, place, cashier, "ORD-BKK01-000001", pay, uid=str(uuid.uuid4()),
+                            exports=_targets(s))
+    assert run_once(s, engine).site.sent == 1
+    site = make_engine(site_url)
+    with site.connect() as conn:
+        row = conn.execute(select(Sale.kind, Sale.total, Sale.reason).where(Sale.receipt_number == number)).one()
+    assert row == ("deposit", Decimal("100.00"), "ORD-BKK01-000001")
+
+
+def test_dry_run_site_connector_sends_nothing(settings, engine, place, cashier, site_url):
+    from app.config import ConnectorSettings
+
+    s = _with_site(settings, site_url)
+    s.connectors = [ConnectorSettings(name="hq-site", kind="site", live=False)]
+    assert s.site_connector().name == "hq-site" and not s.site_connector().live
+    _sell(engine, place, cashier, _targets(s))
+    run_once(s, engine)
+    assert _count(make_engine(site_url), Sale) == 0
+    assert outbox.list_jobs(engine, connector="hq-site")[0].state == "skipped"
