@@ -192,3 +192,80 @@ def test_dry_run_site_connector_sends_nothing(settings, engine, place, cashier, 
     run_once(s, engine)
     assert _count(make_engine(site_url), Sale) == 0
     assert outbox.list_jobs(engine, connector="hq-site")[0].state == "skipped"
+
+
+# -- catalogue pull -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def site_copy(tmp_path, demo_template):
+    """A site database holding the same demo catalogue as the till."""
+    import shutil
+
+    path = tmp_path / "site-copy.db"
+    shutil.copy(demo_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+def test_a_price_changed_at_the_site_shows_on_the_till_after_the_pull(engine, site_copy):
+    from data.catalog import lookup
+    from data.catalog_sync import pull
+    from data.types import utcnow
+
+    first = pull(site_copy, engine)
+    assert first.products == _count(site_copy, Product)  # the first pull takes everything
+    assert pull(site_copy, engine).changed == 0  # nothing changed since
+    assert lookup(engine, COFFEE).price == Decimal("45.00")
+    with site_copy.begin() as conn:
+        conn.execute(Product.__table__.update().where(Product.sku == "CF-001")
+                     .values(price=Decimal("49.50"), name="กาแฟเย็น", updated_at=utcnow()))
+    again = pull(site_copy, engine)
+    assert again.products == 1
+    info = lookup(engine, COFFEE)
+    assert info.price == Decimal("49.50") and info.name == "กาแฟเย็น"
+    from data.catalog import search
+
+    assert any(p.sku == "CF-001" for p in search(engine, "กาแฟเย็น"))
+
+
+def test_barcodes_follow_the_site_and_a_moved_code_moves(engine, site_copy):
+    from data.catalog import lookup
+    from data.catalog_sync import pull
+    from data.models import Barcode
+    from data.types import utcnow
+
+    pull(site_copy, engine)
+    with site_copy.begin() as conn:
+        water = conn.execute(select(Product.id).where(Product.sku == "WT-001")).scalar_one()
+        conn.execute(Barcode.__table__.update().where(Barcode.code == COFFEE).values(product_id=water))
+        conn.execute(Product.__table__.update().where(Product.sku.in_(["CF-001", "WT-001"])).values(updated_at=utcnow()))
+    pull(site_copy, engine)
+    assert lookup(engine, COFFEE).sku == "WT-001"
+    assert lookup(engine, WATER).sku == "WT-001"
+
+
+def test_operators_come_from_the_site_but_placeholders_do_not(engine, site_copy):
+    from data.catalog_sync import pull
+    from data.operators import authenticate, create_operator
+
+    pull(site_copy, engine)
+    create_operator(site_copy, "77", "Head Office Nok", "7777", role="supervisor")
+    with site_copy.begin() as conn:
+        conn.execute(Operator.__table__.insert().values(
+            code="55", name="seen in a record", role="cashier", pin_hash=site_sync.PLACEHOLDER_PIN,
+            discount_limit_pct=Decimal(0), failed_attempts=0, active=False, permissions=[],
+            updated_at=datetime_now()))
+        conn.execute(Operator.__table__.update().where(Operator.code == "1").values(
+            pin_hash=site_sync.PLACEHOLDER_PIN, updated_at=datetime_now()))
+    result = pull(site_copy, engine)
+    assert result.operators == 1
+    assert authenticate(engine, "77", "7777").name == "Head Office Nok"
+    assert authenticate(engine, "1", "1111").code == "1"  # the till's own operator is left alone
+    assert _count(engine, Operator, Operator.code == "55") == 0
+
+
+def datetime_now():
+    from data.types import utcnow
+
+    return utcnow()

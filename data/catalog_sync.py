@@ -1,0 +1,159 @@
+"""Catalogue, prices, barcodes and operators pulled from the site database into a till.
+
+Head office changes products and operators at the site; each change bumps the row's `updated_at`.
+A till remembers (in sync_state) the newest `updated_at` it has taken and asks for rows from there on,
+in keyset pages, so a first pull of 100,000 products and a pull of one price change are the same code.
+The site is the truth for what it sends: a product's barcodes become the site's set for it.
+Rows the site made itself from till records (placeholders) are never sent back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from data.catalog import search_text_for
+from data.db import writer
+from data.models import Barcode, Operator, Product, SyncState
+from data.site_sync import NOT_PULLED, PLACEHOLDER_PIN
+from data.types import utcnow
+
+PAGE = 2000
+_PR, _BC, _OP, _SS = Product.__table__, Barcode.__table__, Operator.__table__, SyncState.__table__
+PRODUCTS_MARK, OPERATORS_MARK = "pull.products", "pull.operators"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class PullResult:
+    products: int = 0
+    barcodes: int = 0
+    operators: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.products + self.operators
+
+
+def _mark(conn: Connection, name: str) -> tuple[datetime, int]:
+    value = conn.execute(select(_SS.c.value).where(_SS.c.name == name)).scalar()
+    if not value:
+        # Nothing pulled yet: everything changed after the epoch. Rows stamped at the epoch are the ones
+        # the site made from till records (and rows from before change times were kept): not sent.
+        return NOT_PULLED, 2**62
+    at, _, last_id = value.partition("|")
+    return datetime.fromisoformat(at).replace(tzinfo=UTC), int(last_id or 0)
+
+
+def _set_mark(conn: Connection, name: str, at: datetime, last_id: int) -> None:
+    value = f"{at.astimezone(UTC).replace(tzinfo=None).isoformat()}|{last_id}"
+    done = conn.execute(update(_SS).where(_SS.c.name == name).values(value=value, updated_at=utcnow()))
+    if not done.rowcount:
+        conn.execute(_SS.insert().values(name=name, value=value, updated_at=utcnow()))
+
+
+def _after(table, at: datetime, last_id: int):
+    """Keyset: rows changed after the mark, (updated_at, id) strictly greater."""
+    return or_(table.c.updated_at > at, and_(table.c.updated_at == at, table.c.id > last_id))
+
+
+def pull(site: Engine, till: Engine, *, progress: Progress | None = None, page: int = PAGE) -> PullResult:
+    result = PullResult()
+    _pull_products(site, till, result, progress, page)
+    _pull_operators(site, till, result)
+    return result
+
+
+def pending_products(site: Engine, till: Engine) -> int:
+    """How many products the next pull would take (for a progress bar's total)."""
+    from sqlalchemy import func
+
+    with till.connect() as conn:
+        at, last_id = _mark(conn, PRODUCTS_MARK)
+    with site.connect() as conn:
+        return conn.execute(select(func.count()).select_from(_PR).where(_after(_PR, at, last_id))).scalar_one()
+
+
+def _pull_products(site: Engine, till: Engine, result: PullResult, progress: Progress | None, page: int) -> None:
+    with till.connect() as conn:
+        at, last_id = _mark(conn, PRODUCTS_MARK)
+    total = pending_products(site, till) if progress else 0
+    columns = (_PR.c.id, _PR.c.sku, _PR.c.name, _PR.c.name_en, _PR.c.price, _PR.c.vat_rate, _PR.c.active,
+               _PR.c.external_ids, _PR.c.updated_at)
+    while True:
+        with site.connect() as conn:
+            rows = conn.execute(select(*columns).where(_after(_PR, at, last_id))
+                                .order_by(_PR.c.updated_at, _PR.c.id).limit(page)).all()
+            if not rows:
+                return
+            codes: dict[int, list[str]] = {r.id: [] for r in rows}
+            for pid, code in conn.execute(select(_BC.c.product_id, _BC.c.code)
+                                          .where(_BC.c.product_id.in_(list(codes))).order_by(_BC.c.id)):
+                codes[pid].append(code)
+        with writer(till).begin() as conn:
+            result.barcodes += _apply_products(conn, rows, codes)
+            at, last_id = rows[-1].updated_at, rows[-1].id
+            _set_mark(conn, PRODUCTS_MARK, at, last_id)
+        result.products += len(rows)
+        if progress:
+            progress("products", result.products, max(total, result.products))
+        if len(rows) < page:
+            return
+
+
+def _apply_products(conn: Connection, rows, codes: dict[int, list[str]]) -> int:
+    """Upsert by sku; each product's barcodes become the site's set (a code moved to another product
+    at the site moves here too). Returns how many barcodes were added."""
+    skus = [r.sku for r in rows]
+    local = {sku: pid for pid, sku in conn.execute(select(_PR.c.id, _PR.c.sku).where(_PR.c.sku.in_(skus)))}
+    added = 0
+    for r in rows:
+        values = {"name": r.name, "name_en": r.name_en, "price": r.price, "vat_rate": r.vat_rate, "active": r.active,
+                  "external_ids": r.external_ids or {}, "updated_at": r.updated_at,
+                  "search_text": search_text_for(r.sku, r.name, r.name_en, codes[r.id])}
+        pid = local.get(r.sku)
+        if pid is None:
+            pid = conn.execute(_PR.insert().returning(_PR.c.id), {"sku": r.sku, **values}).scalar_one()
+        else:
+            conn.execute(update(_PR).where(_PR.c.id == pid).values(**values))
+        wanted = codes[r.id]
+        have = set(conn.execute(select(_BC.c.code).where(_BC.c.product_id == pid)).scalars())
+        gone = have - set(wanted)
+        if gone:
+            conn.execute(delete(_BC).where(_BC.c.product_id == pid, _BC.c.code.in_(list(gone))))
+        for code in wanted:
+            if code in have:
+                continue
+            moved = conn.execute(update(_BC).where(_BC.c.code == code).values(product_id=pid)).rowcount
+            if not moved:
+                conn.execute(_BC.insert().values(code=code, product_id=pid))
+            added += 1
+    return added
+
+
+def _pull_operators(site: Engine, till: Engine, result: PullResult) -> None:
+    with till.connect() as conn:
+        at, last_id = _mark(conn, OPERATORS_MARK)
+    columns = (_OP.c.id, _OP.c.code, _OP.c.name, _OP.c.role, _OP.c.pin_hash, _OP.c.discount_limit_pct,
+               _OP.c.active, _OP.c.permissions, _OP.c.locked_until, _OP.c.updated_at)
+    with site.connect() as conn:
+        rows = conn.execute(select(*columns).where(_after(_OP, at, last_id))
+                            .order_by(_OP.c.updated_at, _OP.c.id)).all()
+    if not rows:
+        return
+    with writer(till).begin() as conn:
+        for r in rows:
+            if r.pin_hash == PLACEHOLDER_PIN:
+                continue  # the site knows this operator only from a till's records
+            values = {"name": r.name, "role": r.role, "pin_hash": r.pin_hash, "discount_limit_pct": r.discount_limit_pct,
+                      "active": r.active, "permissions": r.permissions or [], "locked_until": r.locked_until,
+                      "updated_at": r.updated_at}
+            done = conn.execute(update(_OP).where(_OP.c.code == r.code).values(**values)).rowcount
+            if not done:
+                conn.execute(_OP.insert().values(code=r.code, failed_attempts=0, **values))
+            result.operators += 1
+        _set_mark(conn, OPERATORS_MARK, rows[-1].updated_at, rows[-1].id)
