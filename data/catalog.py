@@ -93,8 +93,9 @@ def _like_contains(query: str) -> str:
     return "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search(engine: Engine, query: str, limit: int = SEARCH_LIMIT) -> list[ProductInfo]:
-    """Active products whose name, English name, SKU or barcode contains `query`, in catalogue order.
+def search(engine: Engine, query: str, limit: int = SEARCH_LIMIT, *, include_inactive: bool = False) -> list[ProductInfo]:
+    """Active products whose name, English name, SKU or barcode contains `query`, in catalogue order
+    (inactive ones too with `include_inactive`: the manager's product screen).
 
     SQLite: three characters or more go through the FTS5 trigram index (unranked: ranking would score
     every match of "885…" before the LIMIT); shorter ones scan search_text in id order and stop at
@@ -109,14 +110,18 @@ def search(engine: Engine, query: str, limit: int = SEARCH_LIMIT) -> list[Produc
                                     {"q": _fts_phrase(query), "n": limit + 10}).scalars())
             if not ids:
                 return []
-            rows = {r[0]: r for r in conn.execute(select(*_COLUMNS).where(Product.id.in_(ids), Product.active.is_(True)))}
+            wanted = select(*_COLUMNS).where(Product.id.in_(ids))
+            if not include_inactive:
+                wanted = wanted.where(Product.active.is_(True))
+            rows = {r[0]: r for r in conn.execute(wanted)}
             ordered = [rows[i] for i in ids if i in rows][:limit]
         else:
             column = Product.search_text if is_sqlite(engine) else func.lower(Product.search_text)
             pattern = _like_contains(query if is_sqlite(engine) else query.lower())
-            ordered = list(conn.execute(select(*_COLUMNS).where(Product.active.is_(True),
-                                                                column.like(pattern, escape="\\"))
-                                        .order_by(Product.id).limit(limit)))
+            wanted = select(*_COLUMNS).where(column.like(pattern, escape="\\"))
+            if not include_inactive:
+                wanted = wanted.where(Product.active.is_(True))
+            ordered = list(conn.execute(wanted.order_by(Product.id).limit(limit)))
         barcodes = _first_barcodes(conn, [r[0] for r in ordered])
         return [_info(r, barcodes.get(r[0])) for r in ordered]
 

@@ -20,6 +20,9 @@ ROLES = ("cashier", "supervisor", "manager")
 MAX_FAILED = 5
 LOCK_MINUTES = 5
 DEFAULT_DISCOUNT_LIMIT = {"cashier": Decimal("10"), "supervisor": Decimal("25"), "manager": Decimal("100")}
+MANAGE_ORDERS = "manage_orders"
+PERMISSIONS = {MANAGE_ORDERS: "Manage customer orders"}
+"""Grants beyond the role (Operator.permissions), with what the manager screens call them."""
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,18 @@ class OperatorInfo:
     name: str
     role: str
     discount_limit_pct: Decimal
+    permissions: tuple[str, ...] = ()
 
     @property
     def is_manager(self) -> bool:
         return self.role == "manager"
 
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions
+
 
 def _info(op: Operator) -> OperatorInfo:
-    return OperatorInfo(op.id, op.code, op.name, op.role, op.discount_limit_pct)
+    return OperatorInfo(op.id, op.code, op.name, op.role, op.discount_limit_pct, tuple(op.permissions or ()))
 
 
 def create_operator(engine: Engine, code: str, name: str, pin: str, role: str = "cashier",
@@ -64,10 +71,13 @@ def authenticate(engine: Engine, code: str, pin: str, *, terminal: str | None = 
     with write_session(engine) as s:
         op = s.exec(select(Operator).where(Operator.code == code)).first()
         now = utcnow()
-        if op is None or not op.active:
+        if op is None:
             audit.record(s, f"{purpose}.failed", operator=code, terminal=terminal, store=store,
                          reason="unknown operator")
             failure = "unknown operator or wrong PIN"
+        elif not op.active:  # locked by a manager (data.operator_admin), until a manager unlocks it
+            audit.record(s, f"{purpose}.refused", operator=code, terminal=terminal, store=store, reason="inactive")
+            failure = f"operator {code} is locked by a manager"
         elif op.locked_until is not None and op.locked_until > now:
             minutes = max(1, int((op.locked_until - now).total_seconds() // 60) + 1)
             audit.record(s, f"{purpose}.refused", operator=code, terminal=terminal, store=store, reason="locked")

@@ -60,9 +60,10 @@ def format_order_number(store_id: str, number: int) -> str:
     return f"ORD-{store_id}-{number:06d}"
 
 
-def can_manage(role: str, manage_roles: Iterable[str] = MANAGE_DEFAULT) -> bool:
-    """Create, change and cancel need the role's "manage customer orders" right; pickup does not."""
-    return role in set(manage_roles)
+def can_manage(role: str, manage_roles: Iterable[str] = MANAGE_DEFAULT, permissions: Iterable[str] = ()) -> bool:
+    """Create, change and cancel need the "manage customer orders" right: a role in `[orders]
+    manage_roles`, or the operator's own "manage_orders" permission. Pickup needs neither."""
+    return role in set(manage_roles) or "manage_orders" in set(permissions)
 
 
 # -- plain views ---------------------------------------------------------------------------------
