@@ -38,3 +38,21 @@ class SpoolDrained(Message):
     def __init__(self, result: DrainResult) -> None:
         super().__init__()
         self.result = result
+
+
+class SiteStatus(Message):
+    """How the link to the site database stands (posted by the exports worker after each pass)."""
+
+    def __init__(self, state) -> None:
+        super().__init__()
+        self.state = state
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SiteStatus)
+
+
+class CataloguePulled(Message):
+    def __init__(self, changed: int, error: str = "") -> None:
+        super().__init__()
+        self.changed = changed
+        self.error = error

@@ -15,7 +15,7 @@ from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
 from app.devices.scanner import ScannerReader
-from app.messages import DatabaseOpened, ScanArrived, ScannerState, SpoolDrained
+from app.messages import CataloguePulled, DatabaseOpened, ScanArrived, ScannerState, SiteStatus, SpoolDrained
 from widgets.key_footer import key_display
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class TillApp(App):
         self.scanner_state = ""
         self.printer_state = "ok" if ctx.printer.enabled else "none"
         self.pending_scans: deque[str] = deque()
+        self.site_state = None  # app.site_link.SiteState once the site has been tried
 
     @property
     def export_targets(self):
@@ -112,6 +113,10 @@ class TillApp(App):
         self.spooler = Spooler(self.ctx)
         if any(t.live for t in self.export_targets):
             self.set_interval(5, self.deliver_exports)  # the sale screen never waits on the network
+        if self.ctx.has_site and not self.ctx.settings.is_back_office:
+            self.deliver_exports()  # whatever waited while the till was off goes now
+            self.pull_catalogue()
+            self.set_interval(self.ctx.settings.site.pull_minutes * 60, self.pull_catalogue)
         if self.ctx.printer.enabled:
             self.set_interval(self.ctx.settings.printer.retry_seconds, self._retry_spool)
             self.print_spool()  # whatever a crash or a dead printer left behind
@@ -175,9 +180,44 @@ class TillApp(App):
         from app.exports import run_once
 
         try:
-            run_once(self.ctx.settings, self.ctx.engine)
+            report = run_once(self.ctx.settings, self.ctx.engine)
         except Exception as exc:  # noqa: BLE001 - a failing export never stops the till
             log.exception("exports: %s", exc)
+            return
+        site = self.ctx.settings.site_connector()
+        if site is not None:
+            from app.site_link import state_after
+
+            run = report.site
+            online = None if run is None else run.online
+            self.post_message(SiteStatus(state_after(self.ctx.engine, site.name, online, run.error if run else "")))
+
+    @work(thread=True, exclusive=True, group="catalogue", exit_on_error=False)
+    def pull_catalogue(self) -> None:
+        """Products, prices, barcodes and operators changed at head office (on start, then every few minutes)."""
+        from app.connectors.site import is_connectivity, reason
+        from app.site_link import pull_catalogue
+
+        try:
+            changed = pull_catalogue(self.ctx.settings, self.ctx.engine)
+        except Exception as exc:  # noqa: BLE001 - the till sells from what it has
+            if not is_connectivity(exc):
+                log.exception("catalogue pull: %s", exc)
+            self.post_message(CataloguePulled(0, reason(exc)))
+            return
+        self.post_message(CataloguePulled(changed))
+
+    @on(SiteStatus)
+    def _site_status(self, event: SiteStatus) -> None:
+        self.site_state = event.state
+        self.show_devices()
+
+    @on(CataloguePulled)
+    def _catalogue_pulled(self, event: CataloguePulled) -> None:
+        if event.error:
+            log.warning("catalogue pull: %s", event.error)
+        elif event.changed:
+            log.info("catalogue pull: %d changes from the site", event.changed)
 
     def _retry_spool(self) -> None:
         if self.printer_state != "ok":
@@ -203,6 +243,9 @@ class TillApp(App):
         if self.pending_scans:
             parts.append(f"{len(self.pending_scans)} scan(s) waiting")
         parts.append("no printer" if self.printer_state == "none" else f"printer: {self.printer_state}")
+        site = self.site_state.text() if self.site_state is not None else ""
+        if site:
+            parts.append(site)
         return " · ".join(parts)
 
     def show_devices(self) -> None:

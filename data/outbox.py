@@ -238,6 +238,14 @@ def finish_many(engine: Engine, results: Sequence[tuple[ClaimedJob, Outcome]], s
     return states
 
 
+def make_due(engine: Engine, connector: str) -> int:
+    """Jobs waiting to be retried are due now (someone asked to send now: `till sync`)."""
+    now = utcnow()
+    with writer(engine).begin() as conn:
+        return conn.execute(update(ExportJob).where(ExportJob.connector == connector, ExportJob.state == "retry_wait")
+                            .values(next_attempt_at=now)).rowcount or 0
+
+
 def backlog(engine: Engine, connector: str) -> tuple[int, datetime | None]:
     """How many jobs of a connector are not delivered yet, and when the oldest was written."""
     from sqlalchemy import func

@@ -269,3 +269,26 @@ def datetime_now():
     from data.types import utcnow
 
     return utcnow()
+
+
+def test_till_sync_sends_and_pulls_and_says_when_the_site_is_offline(home, settings, engine, place, cashier,
+                                                                     site_url, capsys):
+    from app.cli import main
+    from app.config import load_settings
+
+    config = home / "till.toml"
+    base = config.read_text(encoding="utf-8")
+    config.write_text(base + f'\n[site]\nurl = "{CLOSED}"\n', encoding="utf-8")
+    offline = load_settings(home)
+    numbers = [_sell(engine, place, cashier, _targets(offline)) for _ in range(2)]
+    assert main(["sync", "--home", str(home), "--push-only"]) == 1
+    assert "site database offline" in capsys.readouterr().err
+    config.write_text(base + f'\n[site]\nurl = "{site_url}"\n', encoding="utf-8")
+    assert main(["sync", "--home", str(home)]) == 0
+    err = capsys.readouterr().err
+    assert "sent 2 record(s)" in err and "pulled" in err
+    with make_engine(site_url).connect() as conn:
+        assert sorted(conn.execute(select(Sale.receipt_number)).scalars()) == sorted(numbers)
+    config.write_text(base, encoding="utf-8")
+    assert main(["sync", "--home", str(home)]) == 1
+    assert "no site database" in capsys.readouterr().err
