@@ -92,8 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     check = dev_sub.add_parser("check", parents=[common], help="status of the scanner and printer; prints a test page")
     check.add_argument("--wait", type=float, default=10.0, help="seconds to wait for a scan (default 10)")
 
-    imp = sub.add_parser("import", parents=[common], help="import customer orders (e-commerce JSON)")
+    imp = sub.add_parser("import", parents=[common], help="import products (CSV) or customer orders (JSON)")
     imp_sub = imp.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    imp_products = imp_sub.add_parser("products", parents=[common], help="upsert products by sku from a CSV "
+                                      "file (see README: Importing products)")
+    imp_products.add_argument("file", type=Path, help="the CSV file: a header with sku, name, price, vat_rate "
+                              "and optionally barcode, name_en, active, external_id.<connector>")
+    imp_products.add_argument("--encoding", help="the file's encoding when it is not UTF-8, e.g. cp874 (Thai)")
+    imp_products.add_argument("--dry-run", action="store_true", help="check the file against the database, "
+                              "write nothing")
     imp_orders = imp_sub.add_parser("orders", parents=[common], help="customer orders from a JSON file "
                                     "(see README: Importing orders)")
     imp_orders.add_argument("file", type=Path, help="the JSON file ({\"orders\": [...]} or a list)")
@@ -163,6 +170,10 @@ def _dispatch(args) -> int:
         return _report(settings, args)
     if command == "exports":
         return _exports(settings, args)
+    if command == "import" and args.import_command == "products":
+        from app.product_import_cli import import_products_command
+
+        return import_products_command(settings, args)
     if command == "import":
         return _import_orders(settings, args)
     if command == "db":
