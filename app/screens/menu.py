@@ -1,4 +1,5 @@
-"""F12: the operator's menu. Reports, cash and users join it as they arrive."""
+"""F12: the operator's menu. The manager screens (operators and roles, products and prices) are in it
+only for a manager: for anyone else they are not shown at all."""
 
 from __future__ import annotations
 
@@ -14,16 +15,22 @@ ITEMS = [("reprint", "Reprint last receipt (Ctrl+R)"), ("receipt", "Show last re
          ("x_report", "X report"), ("float", "Count the opening float"), ("cash_in", "Cash in"),
          ("cash_out", "Cash out"), ("safe_drop", "Safe drop"), ("close_day", "Close day (Z report)"),
          ("stock", "Item stock and reservations"),
+         ("operators", "Operators and roles"), ("products", "Products and prices"),
          ("logout", "Log out")]
+MANAGER_ITEMS = frozenset({"operators", "products"})
 
 
 class MenuScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Close", id="menu_close")]
 
+    def __init__(self, manager: bool = False) -> None:
+        super().__init__()
+        self.items = [(key, text) for key, text in ITEMS if manager or key not in MANAGER_ITEMS]
+
     def compose(self) -> ComposeResult:
         with Vertical(id="menu-box", classes="dialog"):
             yield Label("Menu", classes="dialog-title")
-            yield OptionList(*[Option(text, id=key) for key, text in ITEMS], id="menu-options")
+            yield OptionList(*[Option(text, id=key) for key, text in self.items], id="menu-options")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

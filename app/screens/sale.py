@@ -575,7 +575,7 @@ class SaleScreen(OrderActions, CashActions, Screen):
     async def action_menu(self) -> None:
         from app.screens.menu import MenuScreen
 
-        choice = await self.app.push_screen_wait(MenuScreen())
+        choice = await self.app.push_screen_wait(MenuScreen(manager=self.operator.is_manager))
         if choice == "reprint":
             self.action_reprint()
         elif choice == "receipt":
@@ -590,6 +590,12 @@ class SaleScreen(OrderActions, CashActions, Screen):
             self.close_day()
         elif choice == "stock":
             self.action_stock()
+        elif choice in ("operators", "products") and self.operator.is_manager:
+            from app.screens.operators import OperatorsScreen
+            from app.screens.products import ProductsScreen
+
+            screen = OperatorsScreen if choice == "operators" else ProductsScreen
+            self.app.push_screen(screen(self.operator))
         elif choice == "logout":
             self.logout()
 
