@@ -67,7 +67,7 @@ class TillContext:
         """Blocking (workers only): where customer orders live — the site database when `[site] url`
         is set (opened, and migrated, on first use), else this till's own. SiteOffline if unreachable."""
         self.wait_ready()
-        if not self.has_site:
+        if not self.has_site or self.settings.is_back_office:
             return self.engine
         with self._site_lock:
             if self._site is None:

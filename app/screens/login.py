@@ -134,6 +134,16 @@ class LoginScreen(Screen):
         self.query_one("#login-pin", Input).value = ""
         self.query_one("#login-operator", Input).value = ""
         self._code = None
+        if self.app.ctx.settings.is_back_office:
+            if operator.role not in ("manager", "supervisor"):
+                self._say("the back office is for supervisors and managers; sell at a till")
+                self.app.bell()
+                return
+            from app.screens.backoffice import BackOfficeScreen
+
+            self._say("", error=False)
+            self.app.push_screen(BackOfficeScreen(operator))
+            return
         self._say("", error=False)
         self.app.push_screen(SaleScreen(operator))
 

@@ -1,0 +1,156 @@
+"""What the back-office console reads from the site database: stores, sales per store and business
+day, kept Z reports, stock per store with reservations. Read-only; the site's rows arrive from the
+tills through the site connector (data/site_sync.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from data.models import DayClose, Product, Sale, StockLevel, Store, Terminal
+from data.money import ZERO
+from data.reports import business_date
+from data.types import utcnow
+
+_S = Sale.__table__
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    id: str
+    name: str
+
+
+def stores(engine: Engine) -> list[StoreRow]:
+    with engine.connect() as conn:
+        return [StoreRow(r.id, r.name) for r in conn.execute(select(Store.id, Store.name).order_by(Store.id))]
+
+
+@dataclass(frozen=True)
+class DaySales:
+    business_date: str
+    store_id: str
+    receipts: int
+    sales: Decimal
+    refunds: Decimal
+    deposits: Decimal
+    vat: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.sales - self.refunds
+
+
+def _money(v) -> Decimal:
+    if v is None:
+        return ZERO
+    return v if isinstance(v, Decimal) else Decimal(str(v))
+
+
+def day_bounds(day: date, timezone: str, cutoff: time = time(0, 0)) -> tuple[datetime, datetime]:
+    """The UTC span of a business day in the store's timezone."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(day, cutoff, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), cutoff, tzinfo=zone)
+    return start, end
+
+
+def sales_by_day(engine: Engine, store_id: str | None, *, timezone: str, cutoff: time = time(0, 0), days: int = 14,
+                 today: date | None = None) -> list[DaySales]:
+    """Newest day first; one row per store and day that had receipts (every store when store_id is None).
+    One indexed range query per day: exact at any timezone offset."""
+    today = today or business_date(utcnow(), timezone, cutoff)
+    out: list[DaySales] = []
+    with engine.connect() as conn:
+        for n in range(days):
+            day = today - timedelta(days=n)
+            start, end = day_bounds(day, timezone, cutoff)
+            q = (select(_S.c.store_id, _S.c.kind, func.count(), func.sum(_S.c.total), func.sum(_S.c.vat_total))
+                 .where(_S.c.created_at >= start, _S.c.created_at < end).group_by(_S.c.store_id, _S.c.kind))
+            if store_id:
+                q = q.where(_S.c.store_id == store_id)
+            per_store: dict[str, dict] = {}
+            for sid, kind, count, total, vat in conn.execute(q):
+                row = per_store.setdefault(sid, {"receipts": 0, "sale": ZERO, "refund": ZERO, "deposit": ZERO,
+                                                 "vat": ZERO})
+                row["receipts"] += count
+                row[kind if kind in ("sale", "refund", "deposit") else "sale"] += _money(total)
+                row["vat"] += _money(vat) * (-1 if kind == "refund" else 1)
+            for sid in sorted(per_store):
+                r = per_store[sid]
+                out.append(DaySales(day.isoformat(), sid, r["receipts"], r["sale"], r["refund"], r["deposit"],
+                                    r["vat"]))
+    return out
+
+
+@dataclass(frozen=True)
+class ZRow:
+    id: int
+    store_id: str
+    terminal: str
+    z_number: int
+    business_date: str
+    closed_at: datetime
+    expected_cash: Decimal
+    counted_cash: Decimal
+    variance: Decimal
+    report: dict
+
+    @property
+    def reference(self) -> str:
+        return f"{self.store_id}-{self.terminal}-Z{self.z_number:06d}"
+
+    @property
+    def sales_total(self) -> Decimal:
+        return _money(self.report.get("sales_total"))
+
+
+def z_reports(engine: Engine, store_id: str | None, *, limit: int = 200) -> list[ZRow]:
+    dc, t = DayClose.__table__, Terminal.__table__
+    q = (select(dc.c.id, t.c.store_id, t.c.code, dc.c.z_number, dc.c.business_date, dc.c.closed_at,
+                dc.c.expected_cash, dc.c.counted_cash, dc.c.variance, dc.c.report)
+         .join(t, dc.c.terminal_id == t.c.id).order_by(dc.c.business_date.desc(), t.c.store_id, t.c.code)
+         .limit(limit))
+    if store_id:
+        q = q.where(t.c.store_id == store_id)
+    with engine.connect() as conn:
+        return [ZRow(*r) for r in conn.execute(q)]
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    name: str
+    store_id: str
+    on_hand: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+def stock(engine: Engine, store_id: str | None, *, query: str = "", limit: int = 200) -> list[StockRow]:
+    """Stock levels (on hand, reserved by customer orders, available) of a store or of every store;
+    `query` narrows by name, sku or barcode through the product search; else the most reserved first."""
+    from data.catalog import search
+
+    p, sl = Product.__table__, StockLevel.__table__
+    q = (select(p.c.sku, p.c.name, sl.c.store_id, sl.c.on_hand, sl.c.reserved)
+         .join(p, sl.c.product_id == p.c.id).limit(limit))
+    if store_id:
+        q = q.where(sl.c.store_id == store_id)
+    if query.strip():
+        ids = [info.id for info in search(engine, query, limit=limit, include_inactive=True)]
+        if not ids:
+            return []
+        q = q.where(p.c.id.in_(ids)).order_by(p.c.sku, sl.c.store_id)
+    else:
+        q = q.order_by(sl.c.reserved.desc(), p.c.sku, sl.c.store_id)
+    with engine.connect() as conn:
+        return [StockRow(*r) for r in conn.execute(q)]
