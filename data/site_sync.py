@@ -194,72 +194,106 @@ def apply_in(conn: Connection, records: Sequence[Record]) -> Applied:
             if op:
                 people[op[0]] = op[1]
     operators = _ensure_operators(conn, people)
-    sales = [r for r in records if isinstance(r, SaleRecord)]
-    days = [r for r in records if isinstance(r, DayRecord)]
-    if sales:
-        applied = _apply_sales(conn, sales, terminals, operators)
-    for day in days:
-        if _apply_day(conn, day, terminals, operators):
-            applied.added += 1
-        else:
-            applied.already += 1
+    # In the till's order: a Z covers the sales before it, not the ones rung after it in the same batch.
+    run: list[SaleRecord] = []
+    for r in [*records, None]:
+        if isinstance(r, SaleRecord):
+            run.append(r)
+            continue
+        if run:
+            done = _apply_sales(conn, run, terminals, operators)
+            applied.added += done.added
+            applied.already += done.already
+            run = []
+        if r is not None:
+            if _apply_day(conn, r, terminals, operators):
+                applied.added += 1
+            else:
+                applied.already += 1
     return applied
+
+
+_INSERT_IGNORING: dict[tuple[str, str], object] = {}
+
+
+def _insert_missing(conn: Connection, table, keys: Sequence[str], rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two tills making the same missing row at once both go on
+    (the later one waits for the first and then finds the row there)."""
+    if not rows:
+        return
+    cache_key = (conn.dialect.name, table.name)
+    stmt = _INSERT_IGNORING.get(cache_key)
+    if stmt is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = _INSERT_IGNORING[cache_key] = insert(table).on_conflict_do_nothing(
+            index_elements=[table.c[k] for k in keys])
+    conn.execute(stmt, rows)
 
 
 def _ensure_stores(conn: Connection, stores: dict[str, dict]) -> None:
     have = set(conn.execute(select(_ST.c.id).where(_ST.c.id.in_(list(stores)))).scalars())
-    rows = [v for k, v in stores.items() if k not in have]
-    if rows:
-        conn.execute(_ST.insert(), rows)
+    _insert_missing(conn, _ST, ["id"], [v for k, v in stores.items() if k not in have])
 
 
 def _ensure_terminals(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    stores = {s for s, _ in wanted}
-    have = {(r.store_id, r.code): r.id for r in conn.execute(
-        select(_T.c.id, _T.c.store_id, _T.c.code).where(_T.c.store_id.in_(list(stores))))}
-    for key in sorted(wanted - set(have)):
-        tid = conn.execute(_T.insert().returning(_T.c.id), {"store_id": key[0], "code": key[1]}).scalar_one()
-        conn.execute(ReceiptSeries.__table__.insert(), {"terminal_id": tid, "next_number": 1, "next_z": 1})
-        have[key] = tid
+    def known() -> dict[tuple[str, str], int]:
+        return {(r.store_id, r.code): r.id for r in conn.execute(
+            select(_T.c.id, _T.c.store_id, _T.c.code).where(_T.c.store_id.in_(sorted({s for s, _ in wanted}))))}
+
+    have = known()
+    missing = sorted(wanted - set(have))
+    if missing:
+        _insert_missing(conn, _T, ["store_id", "code"], [{"store_id": s, "code": c} for s, c in missing])
+        have = known()
+        _insert_missing(conn, ReceiptSeries.__table__, ["terminal_id"],
+                        [{"terminal_id": have[k], "next_number": 1, "next_z": 1} for k in missing])
     return have
 
 
+def _by_key(conn: Connection, table, key: str, values: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    values = list(values)
+    for start in range(0, len(values), 1000):
+        chunk = values[start:start + 1000]
+        out.update({k: i for i, k in conn.execute(select(table.c.id, table.c[key]).where(table.c[key].in_(chunk)))})
+    return out
+
+
 def _ensure_operators(conn: Connection, people: dict[str, str]) -> dict[str, int]:
-    have = {r.code: r.id for r in conn.execute(select(_O.c.id, _O.c.code).where(_O.c.code.in_(list(people))))}
+    have = _by_key(conn, _O, "code", people)
     missing = [{"code": code, "name": name, "role": "cashier", "pin_hash": PLACEHOLDER_PIN,
                 "discount_limit_pct": Decimal(0), "failed_attempts": 0, "locked_until": None, "active": False,
                 "permissions": [], "updated_at": NOT_PULLED}
                for code, name in sorted(people.items()) if code not in have]
     if missing:
-        ids = conn.execute(_O.insert().returning(_O.c.id, sort_by_parameter_order=True), missing).scalars().all()
-        have.update({row["code"]: i for row, i in zip(missing, ids)})
+        _insert_missing(conn, _O, ["code"], missing)
+        have.update(_by_key(conn, _O, "code", [m["code"] for m in missing]))
     return have
 
 
 def _ensure_members(conn: Connection, phones: set[str]) -> dict[str, int]:
     if not phones:
         return {}
-    have = {r.phone: r.id for r in conn.execute(select(_MEM.c.id, _MEM.c.phone).where(_MEM.c.phone.in_(list(phones))))}
+    have = _by_key(conn, _MEM, "phone", sorted(phones))
     missing = [{"phone": p, "name": "", "created_at": datetime.now(UTC)} for p in sorted(phones - set(have))]
     if missing:
-        ids = conn.execute(_MEM.insert().returning(_MEM.c.id, sort_by_parameter_order=True), missing).scalars().all()
-        have.update({row["phone"]: i for row, i in zip(missing, ids)})
+        _insert_missing(conn, _MEM, ["phone"], missing)
+        have.update(_by_key(conn, _MEM, "phone", [m["phone"] for m in missing]))
     return have
 
 
 def _ensure_products(conn: Connection, lines: dict[str, dict]) -> dict[str, int]:
-    have: dict[str, int] = {}
-    skus = list(lines)
-    for start in range(0, len(skus), 1000):
-        chunk = skus[start:start + 1000]
-        have.update({r.sku: r.id for r in conn.execute(select(_PR.c.id, _PR.c.sku).where(_PR.c.sku.in_(chunk)))})
+    have = _by_key(conn, _PR, "sku", sorted(lines))
     missing = [{"sku": sku, "name": line["name"], "name_en": "", "price": line["original_price"],
                 "vat_rate": line["vat_rate"], "active": True, "external_ids": {},
                 "search_text": search_text_for(sku, line["name"], "", []), "updated_at": NOT_PULLED}
                for sku, line in sorted(lines.items()) if sku not in have]
     if missing:
-        ids = conn.execute(_PR.insert().returning(_PR.c.id, sort_by_parameter_order=True), missing).scalars().all()
-        have.update({row["sku"]: i for row, i in zip(missing, ids)})
+        _insert_missing(conn, _PR, ["sku"], missing)
+        have.update(_by_key(conn, _PR, "sku", [m["sku"] for m in missing]))
     return have
 
 

@@ -289,9 +289,6 @@ def test_two_tills_online_offline_and_back_every_sale_once_with_stock(site, make
     assert sorted(_receipts(site, [a, b])) == sorted(made)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: data.site_sync.apply_in inserts every sale of a batch before its Z "
-                                       "reports, so a Z followed by more sales in the same batch gets the last "
-                                       "sale's id as last_sale_id")
 def test_a_z_followed_by_sales_in_the_same_batch_covers_only_the_sales_before_it(site, make_till):
     till = make_till("BKK01", "T3")
     till.online(False)
