@@ -292,3 +292,37 @@ def test_till_sync_sends_and_pulls_and_says_when_the_site_is_offline(home, setti
     config.write_text(base, encoding="utf-8")
     assert main(["sync", "--home", str(home)]) == 1
     assert "no site database" in capsys.readouterr().err
+
+
+# -- the console -----------------------------------------------------------------------------------
+
+async def test_status_bar_says_site_offline_with_count_and_age_then_ok(settings, engine, place, cashier, site_url):
+    from datetime import timedelta
+
+    from app.site_link import SiteState
+    from app.tui import make_app
+    from tests.pilot import enter, login, settle
+    from widgets.status_bar import StatusBar
+
+    offline = _with_site(settings, CLOSED)
+    for _ in range(2):
+        _sell(engine, place, cashier, _targets(offline))
+    with engine.begin() as conn:  # written a quarter of an hour ago
+        conn.execute(text("UPDATE export_job SET created_at = :t"),
+                     {"t": (datetime_now() - timedelta(minutes=15)).replace(tzinfo=None)})
+    app = make_app(offline, engine=engine)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await login(pilot)
+        await enter(pilot, COFFEE)
+        for _ in range(50):  # the first pass runs as the database opens; bounded wait for its report
+            if app.site_state is not None:
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+        assert app.site_state.online is False and app.site_state.waiting == 2
+        bar = app.screen.query_one(StatusBar)
+        assert "site offline · 2 waiting · oldest 15 min" in bar.text
+        # Selling goes on while the site is away.
+        assert app.screen.cart.lines
+    assert SiteState(True, 0).text() == "site ok"
+    assert SiteState(True, 3, datetime_now() - timedelta(hours=3)).text() == "site · 3 waiting · oldest 3 h"
