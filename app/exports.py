@@ -157,6 +157,9 @@ def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: s
             if failed.kind != "connectivity":
                 log.warning("export %s: %s", connector.name, failed.error)
             break
+    if run.online and url and connector.live and not site.report_outbox(
+            engine, url, settings.store.id, settings.store.terminal, settings.all_connectors()):
+        run.online, run.error = False, "site database offline"
     return run
 
 

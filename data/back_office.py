@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from data.models import DayClose, Product, Sale, StockLevel, Store, Terminal
+from data.models import DayClose, Product, Sale, StockLevel, Store, Terminal, TillStatus
 from data.money import ZERO
 from data.reports import business_date
 from data.types import utcnow
@@ -154,3 +154,16 @@ def stock(engine: Engine, store_id: str | None, *, query: str = "", limit: int =
         q = q.order_by(sl.c.reserved.desc(), p.c.sku, sl.c.store_id)
     with engine.connect() as conn:
         return [StockRow(*r) for r in conn.execute(q)]
+
+
+def till_statuses(engine: Engine, store_id: str | None) -> list[TillStatus]:
+    """What each till last reported of its outbox, per connector (stores, then tills, then connectors)."""
+    from sqlmodel import select as model_select
+
+    from data.db import read_session
+
+    q = model_select(TillStatus).order_by(TillStatus.store_id, TillStatus.terminal, TillStatus.connector)
+    if store_id:
+        q = q.where(TillStatus.store_id == store_id)
+    with read_session(engine) as s:
+        return list(s.exec(q))

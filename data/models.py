@@ -265,6 +265,22 @@ class SyncState(SQLModel, table=True):
     updated_at: datetime = _now_field()
 
 
+class TillStatus(SQLModel, table=True):
+    """At the site: what each till last said of its outbox, per connector (the back office's view of
+    every till's integration health). Written by the site connector about once a minute."""
+
+    __tablename__ = "till_status"
+    store_id: str = Field(primary_key=True, max_length=32)
+    terminal: str = Field(primary_key=True, max_length=16)
+    connector: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(default="", max_length=16)
+    waiting: int = 0
+    failed: int = 0  # dead, blocked or uncertain: someone has to look
+    oldest_waiting: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
+    last_error: str = ""
+    reported_at: datetime = _now_field()
+
+
 class DomainEvent(SQLModel, table=True):
     """Facts other parts pick up (the exports outbox): written in the transaction that made them true."""
 

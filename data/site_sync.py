@@ -393,3 +393,68 @@ def _apply_day(conn: Connection, day: DayRecord, terminals: dict, operators: dic
         conn.execute(ReceiptSeries.__table__.update().where(ReceiptSeries.__table__.c.terminal_id == tid)
                      .values(next_z=number + 1))
     return True
+
+
+# -- every till's outbox, as the back office sees it ---------------------------------------------------
+
+FAILED_STATES = ("dead", "blocked", "uncertain")
+WAITING_STATES = ("pending", "retry_wait", "in_flight")
+
+
+@dataclass(frozen=True)
+class ConnectorStatus:
+    connector: str
+    kind: str
+    waiting: int
+    failed: int
+    oldest_waiting: datetime | None
+    last_error: str
+
+
+def outbox_status(till: Engine, connectors: Sequence[tuple[str, str]]) -> list[ConnectorStatus]:
+    """Per configured (name, kind): jobs waiting, jobs someone has to look at, the oldest waiting
+    one, the latest error."""
+    from data.models import ExportJob
+    from data.types import UTCDateTime
+
+    j = ExportJob.__table__
+    counts: dict[str, dict] = {}
+    with till.connect() as conn:
+        for name, state, n, oldest in conn.execute(
+                select(j.c.connector, j.c.state, func.count(), func.min(j.c.created_at))
+                .where(j.c.state.in_(WAITING_STATES + FAILED_STATES)).group_by(j.c.connector, j.c.state)):
+            row = counts.setdefault(name, {"waiting": 0, "failed": 0, "oldest": None})
+            if state in FAILED_STATES:
+                row["failed"] += n
+            else:
+                row["waiting"] += n
+                if isinstance(oldest, str):
+                    oldest = UTCDateTime().process_result_value(oldest, None)
+                elif oldest is not None and oldest.tzinfo is None:
+                    oldest = oldest.replace(tzinfo=UTC)
+                row["oldest"] = oldest if row["oldest"] is None else min(row["oldest"], oldest)
+        errors: dict[str, str] = {}
+        for name, err in conn.execute(
+                select(j.c.connector, j.c.last_error).where(j.c.last_error != "", j.c.state != "succeeded")
+                .order_by(j.c.updated_at.desc()).limit(200)):
+            errors.setdefault(name, err)
+    out = []
+    for name, kind in connectors:
+        row = counts.get(name, {"waiting": 0, "failed": 0, "oldest": None})
+        out.append(ConnectorStatus(name, kind, row["waiting"], row["failed"], row["oldest"],
+                                   errors.get(name, "")[:300]))
+    return out
+
+
+def report_status(site: Engine, store_id: str, terminal: str, statuses: Sequence[ConnectorStatus],
+                  at: datetime) -> None:
+    from data.models import TillStatus
+
+    t = TillStatus.__table__
+    with writer(site).begin() as conn:
+        conn.execute(t.delete().where(t.c.store_id == store_id, t.c.terminal == terminal))
+        if statuses:
+            conn.execute(t.insert(), [
+                {"store_id": store_id, "terminal": terminal, "connector": s.connector, "kind": s.kind,
+                 "waiting": s.waiting, "failed": s.failed, "oldest_waiting": s.oldest_waiting,
+                 "last_error": s.last_error, "reported_at": at} for s in statuses])

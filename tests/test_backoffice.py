@@ -132,3 +132,20 @@ def test_snapshot_back_office(snap_compare, site, engine, size, monkeypatch):
         await settle(pilot)
 
     assert snap_compare(make_app(site, engine=engine), terminal_size=size, run_before=run_before)
+
+
+async def test_tills_view_shows_what_each_till_reported(site, engine):
+    from data.site_sync import ConnectorStatus, report_status
+    from data.types import utcnow
+
+    report_status(engine, "BKK02", "T1", [ConnectorStatus("peak", "peak", 3, 1, utcnow(), "PEAK said 401")], utcnow())
+    app = make_app(site, engine=engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot, "9", "9999")
+        await pilot.press("4")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.view_name == "tills"
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        assert "PEAK said 401" in str(table.get_row_at(0)[-1])

@@ -326,3 +326,21 @@ async def test_status_bar_says_site_offline_with_count_and_age_then_ok(settings,
         assert app.screen.cart.lines
     assert SiteState(True, 0).text() == "site ok"
     assert SiteState(True, 3, datetime_now() - timedelta(hours=3)).text() == "site · 3 waiting · oldest 3 h"
+
+
+def test_each_till_reports_its_outbox_to_the_site(settings, engine, place, cashier, site_url):
+    from app.config import ConnectorSettings
+    from app.connectors import site as site_connector
+    from data.back_office import till_statuses
+
+    s = _with_site(settings, site_url)
+    s.connectors = [ConnectorSettings(name="hq", kind="webhook", url="http://127.0.0.1:1/hook", secret="whsec_"
+                                      "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", live=True)]
+    _sell(engine, place, cashier, _targets(s))
+    site_connector._reported.clear()
+    run_once(s, engine)
+    rows = {r.connector: r for r in till_statuses(make_engine(site_url), "BKK01")}
+    assert set(rows) == {"hq", "site"}
+    assert rows["site"].waiting == 0 and rows["site"].kind == "site"
+    assert rows["hq"].waiting == 1 and rows["hq"].oldest_waiting is not None  # the receiver is unreachable
+    assert rows["hq"].last_error

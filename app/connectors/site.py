@@ -22,6 +22,8 @@ from data.outbox import ClaimedJob, Outcome
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_reported: dict[str, float] = {}  # site url -> monotonic time this till last reported its outbox there
+REPORT_EVERY = 60.0
 
 
 def engine_for(url: str) -> Engine:
@@ -95,6 +97,25 @@ def _one_by_one(site: Engine, jobs: Sequence[ClaimedJob], by_id: dict, results: 
                     out.append((job, Outcome("retry", error=f"the site database refused it: {reason(exc)}")))
                     rest = Outcome("wait", error=f"waiting behind job {job.id}", retry_after=30)
     return out
+
+
+def report_outbox(till: Engine, url: str, store_id: str, terminal: str, connectors, *, force: bool = False) -> bool:
+    """Tell the site how this till's outbox stands (about once a minute); False if it could not."""
+    import time
+
+    from data.types import utcnow
+
+    now = time.monotonic()
+    if not force and now - _reported.get(url, -REPORT_EVERY) < REPORT_EVERY:
+        return True
+    try:
+        statuses = site_sync.outbox_status(till, [(c.name, c.kind) for c in connectors])
+        site_sync.report_status(engine_for(url), store_id, terminal, statuses, utcnow())
+    except Exception as exc:  # noqa: BLE001 - a missed report is only a stale line in the back office
+        log.info("site: outbox state not reported: %s", reason(exc))
+        return False
+    _reported[url] = now
+    return True
 
 
 def test_connection(url: str | None) -> tuple[bool, str]:

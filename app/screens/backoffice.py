@@ -23,7 +23,7 @@ from widgets.dialogs import ChoiceDialog
 from widgets.key_footer import KeyFooter
 from widgets.status_bar import StatusBar
 
-VIEWS = {"sales": "Sales per day", "z": "Z reports", "stock": "Stock and reservations"}
+VIEWS = {"sales": "Sales per day", "z": "Z reports", "stock": "Stock and reservations", "tills": "Tills' exports"}
 STORE_KEYS = "123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -45,6 +45,8 @@ class BackOfficeScreen(Screen):
         Binding("1", "view('sales')", "Sales/day", id="backoffice_sales"),
         Binding("2", "view('z')", "Z reports", id="backoffice_z"),
         Binding("3", "view('stock')", "Stock", id="backoffice_stock"),
+        Binding("4", "view('tills')", "Tills", id="backoffice_tills",
+                tooltip="Every till's outbox per connector, as each last reported it"),
         Binding("slash", "search", "Search", id="backoffice_search", key_display="/", tooltip="Stock: find items by name, sku, barcode"),
         Binding("enter", "open", "Open", id="backoffice_open", tooltip="Show the highlighted Z report"),
         Binding("f8", "orders", "Orders", id="backoffice_orders", tooltip="Customer orders of every store"),
@@ -111,7 +113,7 @@ class BackOfficeScreen(Screen):
     def _where(self) -> None:
         store = self.store or "all stores"
         self.query_one("#backoffice-where", Label).update(
-            Text(f"{VIEWS[self.view_name]} · {printable(store)} · s switches store · 1 2 3 views"))
+            Text(f"{VIEWS[self.view_name]} · {printable(store)} · s switches store · 1–4 views"))
 
     def action_reload(self) -> None:
         self._where()
@@ -289,6 +291,20 @@ def load(ctx, view: str, store: str | None, query: str) -> Loaded:
                  money(z.expected_cash), money(z.counted_cash), money(z.variance)) for z in zs]
         return Loaded(view, store, ("Day", "Store", "Till", "Z", "Sales", "Expected", "Counted", "Variance"),
                       rows, [str(z.id) for z in zs], note="" if zs else "no Z reports yet", items=zs)
+    if view == "tills":
+        from app.site_link import age
+        from data.types import utcnow
+
+        now = utcnow()
+        tills = back_office.till_statuses(engine, store)
+        rows = [(t.store_id, t.terminal, Text(printable(t.connector)), Text(f"{t.waiting:,}", justify="right"),
+                 Text(f"{t.failed:,}", style="bold" if t.failed else "", justify="right"),
+                 age(now - t.oldest_waiting) if t.oldest_waiting else "",
+                 age(now - t.reported_at) + " ago", Text(printable(t.last_error), overflow="ellipsis", no_wrap=True))
+                for t in tills]
+        return Loaded(view, store, ("Store", "Till", "Connector", "Waiting", "Failed", "Oldest", "Reported", "Last error"),
+                      rows, [f"{t.store_id}/{t.terminal}/{t.connector}" for t in tills],
+                      note="" if tills else "no till has reported yet (tills report through their site connector)")
     items = back_office.stock(engine, store, query=query)
     rows = [(Text(printable(i.sku)), Text(printable(i.name), overflow="ellipsis", no_wrap=True), i.store_id,
              Text(fmt_qty(i.on_hand), justify="right"), Text(fmt_qty(i.reserved), justify="right"),

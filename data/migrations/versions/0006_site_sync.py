@@ -1,4 +1,5 @@
-"""site sync: operator permissions and change times, catalogue watermark, one Z per number and terminal
+"""site sync: operator permissions and change times, catalogue watermark, one Z per number and terminal,
+each till's outbox state at the site
 
 Revision ID: 0006
 Revises: 0005
@@ -30,6 +31,19 @@ def upgrade() -> None:
     with op.batch_alter_table("export_job", schema=None) as batch_op:
         batch_op.create_index("ix_export_job_connector_state", ["connector", "state"], unique=False)
     op.create_table(
+        "till_status",
+        sa.Column("store_id", S(length=32), nullable=False),
+        sa.Column("terminal", S(length=16), nullable=False),
+        sa.Column("connector", S(length=64), nullable=False),
+        sa.Column("kind", S(length=16), nullable=False),
+        sa.Column("waiting", sa.Integer(), nullable=False),
+        sa.Column("failed", sa.Integer(), nullable=False),
+        sa.Column("oldest_waiting", data.types.UTCDateTime(), nullable=True),
+        sa.Column("last_error", S(), nullable=False),
+        sa.Column("reported_at", data.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("store_id", "terminal", "connector"),
+    )
+    op.create_table(
         "sync_state",
         sa.Column("name", S(length=64), nullable=False),
         sa.Column("value", S(), nullable=False),
@@ -40,6 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("sync_state")
+    op.drop_table("till_status")
     with op.batch_alter_table("export_job", schema=None) as batch_op:
         batch_op.drop_index("ix_export_job_connector_state")
     with op.batch_alter_table("day_close", schema=None) as batch_op:
