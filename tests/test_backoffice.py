@@ -112,6 +112,17 @@ async def test_back_office_console_views(site, engine):
         await pilot.press("f11")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "HealthScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "OperatorsScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ProductsScreen"
 
 
 async def test_cashiers_do_not_get_the_back_office(site, engine):
