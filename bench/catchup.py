@@ -150,7 +150,7 @@ class Phases:
     PARTS = (("data.outbox", "claim_in_order", "claim jobs (till)"),
              ("data.site_sync", "read_records", "read records (till)"),
              ("data.site_sync", "apply_records", "site transaction"),
-             ("data.site_sync", "_insert_returning", "  of which INSERT … RETURNING (sale, sale_line)"),
+             ("data.site_sync", "_apply_sales", "  of which receipts (sale, line, payment, stock rows)"),
              ("data.outbox", "finish_many", "record outcomes (till)"))
 
     def __init__(self) -> None:

@@ -212,18 +212,18 @@ def claim_in_order(engine: Engine, connector: str, owner: str, *, limit: int = 5
             due.append(row.id)
         if not due:
             return []
-        claimed = []
         rows = conn.execute(select(*_DUE.selected_columns).where(_JOB.c.id.in_(due)).order_by(_JOB.c.id)).all()
-        for job in rows:
-            conn.execute(_UPDATE_JOB, {"b_id": job.id, "state": "in_flight", "lease_owner": owner,
-                                       "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS), "updated_at": now})
-            attempt_id = conn.execute(_NEW_ATTEMPT, {
-                "job_id": job.id, "attempt_no": job.attempt_count + 1, "started_at": now, "outcome": "started",
-                "response_body": "", "error": "", "request_headers": {}}).scalar_one()
-            claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                                      job.attempt_count + 1, attempt_id, job.source_id, job.business_date,
-                                      previous_state=job.state))
-        return claimed
+        # Set-based: one UPDATE for the batch and one multi-row INSERT … RETURNING for its attempts.
+        conn.execute(update(_JOB).where(_JOB.c.id.in_(due)).values(
+            state="in_flight", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
+            updated_at=now))
+        attempt_ids = conn.execute(_ATTEMPT.insert().returning(_ATTEMPT.c.id, sort_by_parameter_order=True), [
+            {"job_id": job.id, "attempt_no": job.attempt_count + 1, "started_at": now, "outcome": "started",
+             "response_body": "", "error": "", "request_headers": {}} for job in rows]).scalars().all()
+        return [ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
+                           job.attempt_count + 1, attempt_id, job.source_id, job.business_date,
+                           previous_state=job.state)
+                for job, attempt_id in zip(rows, attempt_ids)]
 
 
 def finish_many(engine: Engine, results: Sequence[tuple[ClaimedJob, Outcome]], schedule: Sequence[int], *,
@@ -231,8 +231,21 @@ def finish_many(engine: Engine, results: Sequence[tuple[ClaimedJob, Outcome]], s
     """Outcomes of a batch in one write transaction; returns how many jobs reached each state."""
     now = now or utcnow()
     states: dict[str, int] = {}
+    done = [job for job, outcome in results if outcome.kind == "success" and not outcome.remote_id]
     with writer(engine).begin() as conn:
+        if done:  # the usual batch: every job delivered; two executemany statements for all of them
+            conn.execute(_UPDATE_JOB, [
+                {"b_id": job.id, "state": "succeeded", "succeeded_at": now, "remote_id": "",
+                 "attempt_count": job.attempt_no, "last_error": "", "lease_owner": None, "lease_expires_at": None,
+                 "updated_at": now, "last_status": None} for job in done])
+            conn.execute(_UPDATE_ATTEMPT, [
+                {"b_id": job.attempt_id, "finished_at": now, "outcome": "success", "status_code": None, "error": "",
+                 "response_body": "", "request_headers": {}} for job in done])
+            states["succeeded"] = len(done)
+        finished = {job.id for job in done}
         for job, outcome in results:
+            if job.id in finished:
+                continue
             state = _finish_in(conn, job, outcome, schedule, now, _RNG)
             states[state] = states.get(state, 0) + 1
     return states

@@ -297,12 +297,6 @@ def _ensure_products(conn: Connection, lines: dict[str, dict]) -> dict[str, int]
     return have
 
 
-def _insert_returning(conn: Connection, table, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-
-
 def _apply_sales(conn: Connection, sales: list[SaleRecord], terminals: dict, operators: dict) -> Applied:
     uids = [r.key for r in sales]
     present = set(conn.execute(select(_S.c.uid).where(_S.c.uid.in_(uids))).scalars())
@@ -335,17 +329,15 @@ def _apply_sales(conn: Connection, sales: list[SaleRecord], terminals: dict, ope
         row["refund_of_id"] = site_ids.get(r.refund_of_uid) if r.refund_of_uid else None
         return row
 
-    # Sales first, then refunds: a refund's original may be in this very batch.
+    # Sales first, then refunds: a refund's original may be in this very batch. Plain executemany (the
+    # driver pipelines it) and one select of the new ids: INSERT … RETURNING of thousands of rows is one
+    # huge statement to build and parse.
     for group in ([r for r in new if not r.refund_of_uid], [r for r in new if r.refund_of_uid]):
-        for r, sid in zip(group, _insert_returning(conn, _S, [sale_row(r) for r in group])):
-            site_ids[r.key] = sid
+        if group:
+            conn.execute(_S.insert(), [sale_row(r) for r in group])
+            site_ids.update(_by_key(conn, _S, "uid", [r.key for r in group]))
 
     line_ids: dict[tuple[str, int], int] = {}
-    wanted = {line["refund_of"] for r in new for line in r.lines if line["refund_of"]}
-    outside = {uid for uid, _ in wanted} - {r.key for r in new}
-    if outside:
-        line_ids.update({(u, n): i for i, u, n in conn.execute(
-            select(_L.c.id, _S.c.uid, _L.c.line_no).join(_S, _L.c.sale_id == _S.c.id).where(_S.c.uid.in_(list(outside))))})
 
     def line_row(r: SaleRecord, line: dict) -> dict:
         row = {k: v for k, v in line.items() if k not in ("id", "refund_of")}
@@ -354,10 +346,17 @@ def _apply_sales(conn: Connection, sales: list[SaleRecord], terminals: dict, ope
         row["refund_of_line_id"] = line_ids.get(line["refund_of"]) if line["refund_of"] else None
         return row
 
-    for refunds in (False, True):
-        pairs = [(r, line) for r in new for line in r.lines if bool(line["refund_of"]) == refunds]
-        for (r, line), lid in zip(pairs, _insert_returning(conn, _L, [line_row(r, line) for r, line in pairs])):
-            line_ids[(r.key, line["line_no"])] = lid
+    plain = [(r, line) for r in new for line in r.lines if not line["refund_of"]]
+    if plain:
+        conn.execute(_L.insert(), [line_row(r, line) for r, line in plain])
+    refund_lines = [(r, line) for r in new for line in r.lines if line["refund_of"]]
+    if refund_lines:  # the lines they refund are at the site now, from this batch or an earlier one
+        originals = sorted({line["refund_of"][0] for _, line in refund_lines})
+        for at in range(0, len(originals), 1000):
+            line_ids.update({(u, n): i for i, u, n in conn.execute(
+                select(_L.c.id, _S.c.uid, _L.c.line_no).join(_S, _L.c.sale_id == _S.c.id)
+                .where(_S.c.uid.in_(originals[at:at + 1000])))})
+        conn.execute(_L.insert(), [line_row(r, line) for r, line in refund_lines])
 
     payments = [{**{k: v for k, v in p.items() if k != "id"}, "sale_id": site_ids[r.key]} for r in new for p in r.payments]
     if payments:
