@@ -44,7 +44,7 @@ def _mark(conn: Connection, name: str) -> tuple[datetime, int]:
     if not value:
         # Nothing pulled yet: everything changed after the epoch. Rows stamped at the epoch are the ones
         # the site made from till records (and rows from before change times were kept): not sent.
-        return NOT_PULLED, 2**62
+        return NOT_PULLED, 2**31 - 1
     at, _, last_id = value.partition("|")
     return datetime.fromisoformat(at).replace(tzinfo=UTC), int(last_id or 0)
 

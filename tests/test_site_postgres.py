@@ -394,3 +394,25 @@ def test_two_tills_delivering_at_once_both_making_the_same_missing_rows(site, ma
     grown = {k: after_n - counts[k] for k, after_n in _counts(site).items()}
     assert grown == {"Sale": 8, "SaleLine": 20, "Payment": 8, "StockMove": 20, "DayClose": 0, "Operator": 1,
                      "Product": 2}
+
+
+def test_a_price_changed_at_the_site_reaches_both_tills_with_the_pull(site, make_till):
+    from app.site_link import pull_catalogue
+
+    a, b = make_till("BKK01", "T5"), make_till("BKK02", "T5")
+    for till in (a, b):
+        pull_catalogue(till.settings, till.engine)
+    with site.begin() as conn:
+        conn.execute(Product.__table__.update().where(Product.sku == "WT-001")
+                     .values(price=Decimal("8.50"), updated_at=utcnow()))
+    create_operator(site, "66", "Head office", "6666", role="manager")
+    for till in (a, b):
+        assert pull_catalogue(till.settings, till.engine) == 2  # the price and the new operator
+        assert lookup(till.engine, WATER).price == Decimal("8.50")
+        assert by_code(till.engine, "66").is_manager
+        assert pull_catalogue(till.settings, till.engine) == 0
+    # A sale at the new price reaches the site with it.
+    number = a.sell([(WATER, 2)])
+    assert a.run().site.sent >= 1
+    with site.connect() as conn:
+        assert conn.execute(select(Sale.total).where(Sale.receipt_number == number)).scalar_one() == Decimal("17.00")
