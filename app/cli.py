@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", parents=[common], help="start the console (default)")
 
+    serve = sub.add_parser("serve", parents=[common], help="the console in a browser (textual-serve)")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; anything else is reachable from the network)")
+    serve.add_argument("--public-url", help="the URL browsers use, behind a reverse proxy "
+                       "(default: taken from each request)")
+
     def demo_args(p: argparse.ArgumentParser, extra: bool) -> None:
         p.add_argument("--products", type=_count, default=1000, help="number of products (default 1000)")
         p.add_argument("--orders", type=_count, default=0, help="demo customer orders over the last 60 days (default 0)")
@@ -176,6 +183,8 @@ def _dispatch(args) -> int:
         return import_products_command(settings, args)
     if command == "import":
         return _import_orders(settings, args)
+    if command == "serve":
+        return _serve(settings, args)
     if command == "db":
         from data.db import make_engine, upgrade
 
@@ -467,6 +476,22 @@ def console_for(settings):
         raise CliError(f"{settings.database_url}: no operators yet; run `till seed-demo --home {settings.home}` "
                        "for the demo store")
     return make_app(settings, engine=engine)
+
+
+def _serve(settings, args) -> int:
+    from app.serve import ServeError, serve
+
+    if not database_ready_without_work(settings):
+        from data.demo import has_data
+
+        if not has_data(_engine_for(settings)):
+            raise CliError(f"{settings.database_url}: no operators yet; run `till seed-demo --home {settings.home}` "
+                           "for the demo store")
+    try:
+        return serve(settings.home, host=args.host, port=args.port, public_url=args.public_url,
+                     title=f"Till · {settings.store.name}", debug=getattr(args, "debug", False))
+    except ServeError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _run(settings) -> int:
