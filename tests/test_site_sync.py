@@ -344,3 +344,15 @@ def test_each_till_reports_its_outbox_to_the_site(settings, engine, place, cashi
     assert rows["site"].waiting == 0 and rows["site"].kind == "site"
     assert rows["hq"].waiting == 1 and rows["hq"].oldest_waiting is not None  # the receiver is unreachable
     assert rows["hq"].last_error
+
+
+def test_health_lists_the_site_connector_and_tests_its_connection(settings, site_url):
+    from app.connectors.probe import connector_infos, test_connection
+
+    s = _with_site(settings, site_url)
+    infos = {i.name: i for i in connector_infos(s)}
+    assert infos["site"].kind == "site" and infos["site"].problem is None and infos["site"].live
+    assert test_connection(s.site_connector(), s).ok
+    down = _with_site(settings, CLOSED)
+    result = test_connection(down.site_connector(), down)
+    assert not result.ok and "site database offline" in result.message

@@ -67,10 +67,15 @@ def connector_infos(settings: Settings) -> list[ConnectorInfo]:
     """The configured connectors as the data layer's health checks need them."""
     from app.exports import DELIVERED_KINDS
 
-    return [ConnectorInfo(c.name, c.kind, c.live, delivered=c.kind in DELIVERED_KINDS, problem=config_problem(c),
+    def problem(c: ConnectorSettings) -> str | None:
+        if c.kind == "site":
+            return None if settings.site_url_for(c) else "no url, and no [site] url in till.toml"
+        return config_problem(c)
+
+    return [ConnectorInfo(c.name, c.kind, c.live, delivered=c.kind in DELIVERED_KINDS, problem=problem(c),
                           needs_external_ids=c.kind == "peak", tender_map=tender_map(c),
                           daily=c.kind in ("peak", "file_drop") or "day.closed" in c.events)
-            for c in settings.connectors]
+            for c in settings.all_connectors()]
 
 
 def test_connection(connector: ConnectorSettings, settings: Settings, *, timeout: float = 5.0) -> ProbeResult:
@@ -82,6 +87,11 @@ def test_connection(connector: ConnectorSettings, settings: Settings, *, timeout
             return _test_folder(connector, settings.home)
         if connector.kind == "peak":
             return _test_peak(connector, settings)
+        if connector.kind == "site":
+            from app.connectors import site
+
+            ok, message = site.test_connection(settings.site_url_for(connector))
+            return ProbeResult(ok, message)
     except Exception as exc:  # noqa: BLE001 - a test reports, it never crashes the screen
         return ProbeResult(False, f"test failed: {exc.__class__.__name__}: {exc}")
     return ProbeResult(False, f"test connection is not available for {connector.kind} connectors")

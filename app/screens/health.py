@@ -436,7 +436,7 @@ class HealthScreen(Screen):
 
     def action_test(self) -> None:
         name = self.selected
-        connector = next((c for c in self.ctx.settings.connectors if c.name == name), None)
+        connector = next((c for c in self.ctx.settings.all_connectors() if c.name == name), None)
         if connector is None:
             return
         self.say(f"{name}: testing the connection …")

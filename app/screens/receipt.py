@@ -32,8 +32,8 @@ class ReceiptScreen(ModalScreen[bool]):
         self.lines = receipt_lines(ctx, self.receipt_number)
         with VerticalScroll(id="receipt-box", classes="dialog"):
             yield Label(f"Receipt {self.receipt_number} · p reprints · Esc closes", classes="dialog-title")
-            history = export_history(ctx.engine, None, self.receipt_number) if ctx.settings.connectors else []
-            if ctx.settings.connectors:
+            history = export_history(ctx.engine, None, self.receipt_number) if ctx.settings.all_connectors() else []
+            if ctx.settings.all_connectors():
                 yield Static(export_lines(history), id="receipt-exports")
             yield Static(Text("\n".join(self.lines)), id="receipt-paper")
 
