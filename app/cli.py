@@ -113,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     imp_orders.add_argument("file", type=Path, help="the JSON file ({\"orders\": [...]} or a list)")
     imp_orders.add_argument("--operator", default="import", help="recorded as the orders' creator (default import)")
 
+    sync = sub.add_parser("sync", parents=[common], help="send waiting records to the site database and pull "
+                          "catalogue changes now")
+    sync_which = sync.add_mutually_exclusive_group()
+    sync_which.add_argument("--push-only", action="store_true", help="only send the records that wait")
+    sync_which.add_argument("--pull-only", action="store_true", help="only pull products, prices and operators")
+
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", parents=[common], help="apply migrations")
@@ -185,6 +191,13 @@ def _dispatch(args) -> int:
         return _import_orders(settings, args)
     if command == "serve":
         return _serve(settings, args)
+    if command == "sync":
+        from app.sync_cli import SyncError, sync
+
+        try:
+            return sync(settings, _engine_for(settings), push=not args.pull_only, pull=not args.push_only)
+        except SyncError as exc:
+            raise CliError(str(exc)) from None
     if command == "db":
         from data.db import make_engine, upgrade
 
