@@ -66,7 +66,10 @@ class SiteRun:
     sent: int = 0
 
 
-def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int = 50) -> RunReport:
+def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int = 50,
+             site_progress=None) -> RunReport:
+    """One delivery pass over every connector. `site_progress(sent, total)` hears of each batch sent to
+    the site database (a catch-up after an outage shows a progress bar)."""
     import httpx
 
     from app.connectors import webhook
@@ -81,7 +84,7 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
             if connector.kind not in DELIVERED_KINDS or outbox.paused(engine, connector.name):
                 continue
             if connector.kind == "site":
-                report.site = _run_site(settings, engine, connector, owner, report)
+                report.site = _run_site(settings, engine, connector, owner, report, site_progress)
                 continue
             schedule = tuple(int(x) for x in connector.retry_schedule)
             is_peak = connector.kind == "peak"
@@ -126,13 +129,15 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
     return report
 
 
-def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: str, report: RunReport) -> SiteRun:
+def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: str, report: RunReport,
+              progress=None) -> SiteRun:
     """Batches in the till's order until nothing is due, the site is unreachable or a record fails."""
     from app.connectors import site
 
     schedule = tuple(int(x) for x in connector.retry_schedule)
     url = settings.site_url_for(connector)
     run = SiteRun(online=True)
+    total: int | None = None
     for _ in range(SITE_BATCHES_PER_RUN):
         jobs = outbox.claim_in_order(engine, connector.name, owner, limit=SITE_BATCH)
         if not jobs:
@@ -150,6 +155,10 @@ def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: s
         report.delivered += done
         report.failed += len(jobs) - done
         run.sent += done
+        if progress is not None:
+            if total is None:
+                total = outbox.backlog(engine, connector.name)[0] + run.sent
+            progress(run.sent, total)
         failed = next((o for _, o in results if o.kind != "success"), None)
         if failed is not None:
             run.online = failed.kind != "connectivity"

@@ -56,3 +56,15 @@ class CataloguePulled(Message):
         super().__init__()
         self.changed = changed
         self.error = error
+
+
+class SiteProgress(Message):
+    """A batch reached the site database during a catch-up (posted from the exports worker)."""
+
+    def __init__(self, sent: int, total: int) -> None:
+        super().__init__()
+        self.sent = sent
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SiteProgress)

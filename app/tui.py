@@ -15,7 +15,8 @@ from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
 from app.devices.scanner import ScannerReader
-from app.messages import CataloguePulled, DatabaseOpened, ScanArrived, ScannerState, SiteStatus, SpoolDrained
+from app.messages import (CataloguePulled, DatabaseOpened, ScanArrived, ScannerState, SiteProgress, SiteStatus,
+                          SpoolDrained)
 from widgets.key_footer import key_display
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class TillApp(App):
         from app.exports import run_once
 
         try:
-            report = run_once(self.ctx.settings, self.ctx.engine)
+            report = run_once(self.ctx.settings, self.ctx.engine, site_progress=self._site_progress)
         except Exception as exc:  # noqa: BLE001 - a failing export never stops the till
             log.exception("exports: %s", exc)
             return
@@ -207,9 +208,28 @@ class TillApp(App):
             return
         self.post_message(CataloguePulled(changed))
 
+    CATCH_UP_BAR_FROM = 200
+    """Records waiting before a catch-up shows a progress bar."""
+
+    def _site_progress(self, sent: int, total: int) -> None:
+        if total >= self.CATCH_UP_BAR_FROM:
+            self.post_message(SiteProgress(sent, total))
+
+    @on(SiteProgress)
+    def _site_progressed(self, event: SiteProgress) -> None:
+        self._show_progress(event.sent, event.total)
+
+    def _show_progress(self, done: int, total: int | None) -> None:
+        from widgets.status_bar import StatusBar
+
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.progress(done, total)
+
     @on(SiteStatus)
     def _site_status(self, event: SiteStatus) -> None:
         self.site_state = event.state
+        self._show_progress(0, None)  # a pass has ended: whatever is left goes in the next
         self.show_devices()
 
     @on(CataloguePulled)

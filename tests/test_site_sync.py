@@ -356,3 +356,32 @@ def test_health_lists_the_site_connector_and_tests_its_connection(settings, site
     down = _with_site(settings, CLOSED)
     result = test_connection(down.site_connector(), down)
     assert not result.ok and "site database offline" in result.message
+
+
+async def test_a_catch_up_shows_its_progress(settings, engine, place, cashier, site_url, monkeypatch):
+    import app.exports
+    from app.messages import SiteProgress, SiteStatus
+    from app.site_link import SiteState
+    from app.tui import make_app
+    from tests.pilot import login, settle
+    from widgets.status_bar import StatusBar
+
+    online = _with_site(settings, site_url)
+    for _ in range(12):
+        _sell(engine, place, cashier, _targets(online), ((WATER, 1),))
+    monkeypatch.setattr(app.exports, "SITE_BATCH", 5)
+    seen = []
+    run_once(online, engine, site_progress=lambda sent, total: seen.append((sent, total)))
+    assert seen == [(5, 12), (10, 12), (12, 12)]
+
+    till = make_app(settings, engine=engine)  # no site here: the messages are posted by hand
+    async with till.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        till.post_message(SiteProgress(400, 1000))
+        await settle(pilot)
+        bar = till.screen.query_one(StatusBar)
+        shown = bar.query_one("#status-progress")
+        assert shown.has_class("-shown") and shown.progress == 400 and shown.total == 1000
+        till.post_message(SiteStatus(SiteState(True, 0)))
+        await settle(pilot)
+        assert not shown.has_class("-shown")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
 from data.text import printable
 
@@ -15,10 +15,14 @@ from data.text import printable
 class StatusBar(Vertical):
     DEFAULT_CSS = """
     StatusBar { height: 2; width: 100%; background: $panel; color: $text; }
-    StatusBar > Static { height: 1; width: 100%; padding: 0 1; }
+    StatusBar Static { height: 1; width: 100%; padding: 0 1; }
     StatusBar > #status-message.-status-error { background: $error; color: $text; text-style: bold; }
     StatusBar > #status-message.-status-warning { background: $warning; color: $background; text-style: bold; }
-    StatusBar > #status-place { color: $text-muted; }
+    StatusBar > Horizontal { height: 1; width: 100%; }
+    StatusBar #status-place { color: $text-muted; width: 1fr; }
+    StatusBar #status-progress { width: 34; height: 1; display: none; }
+    StatusBar #status-progress.-shown { display: block; }
+    StatusBar #status-progress Bar { width: 20; }
     """
 
     place: reactive[str] = reactive("", init=False)
@@ -30,10 +34,23 @@ class StatusBar(Vertical):
         super().__init__(**kw)
         self._message_line = Static(id="status-message")
         self._place_line = Static(id="status-place")
+        self._progress = ProgressBar(id="status-progress", show_eta=False)
 
     def compose(self) -> ComposeResult:
         yield self._message_line
-        yield self._place_line
+        with Horizontal():
+            yield self._place_line
+            yield self._progress
+
+    def progress(self, done: int, total: int | None) -> None:
+        """Long background work (the catch-up to the site database): a bar at the end of the second
+        line while it runs; `total` None hides it."""
+        bar = self._progress
+        if total is None or done >= total:
+            bar.set_class(False, "-shown")
+            return
+        bar.update(total=total, progress=done)
+        bar.set_class(True, "-shown")
 
     def on_mount(self) -> None:
         self.watch_level(self.level)
