@@ -150,6 +150,11 @@ class ConnectorSettings(BaseModel):
     retry_schedule: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600, 7200, 14400, 28800,
                                                                  43200, 86400, 86400])
 
+    def model_post_init(self, _context) -> None:
+        # The site database is our own, not a third party: live unless `live = false` is written.
+        if self.kind == "site" and "live" not in self.model_fields_set:
+            self.live = True
+
     def secret_value(self) -> str | None:
         """The secret from the file (readable only by its owner), the environment or till.toml."""
         return self.secret_of("secret")
@@ -213,8 +218,6 @@ class Settings(BaseSettings):
             return None
         for c in self.connectors:
             if c.kind == "site":
-                if "live" not in c.model_fields_set:
-                    c.live = True
                 return c
         if self.site.url:
             return ConnectorSettings(name="site", kind="site", live=True, url=self.site.url,

@@ -132,7 +132,10 @@ def test_status_badges(settings, engine, failing_receiver):
     settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=failing_receiver.url)]
     assert "no secret" in health.summarise(engine, info(settings)).reason
     settings.connectors = [ConnectorSettings(name="site", kind="site")]
-    assert health.summarise(engine, info(settings, "site")).status == "Disabled"
+    s = health.summarise(engine, info(settings, "site"))
+    assert s.status == "Misconfigured" and "no [site] url" in s.reason
+    settings.connectors = [ConnectorSettings(name="site", kind="site", url="sqlite:///site.db", live=False)]
+    assert health.summarise(engine, info(settings, "site")).status == "Dry-run"
 
 
 def test_stuck_in_flight_is_degraded_shown_in_failures_and_diagnosed(settings, engine, failing_receiver):
