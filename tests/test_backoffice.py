@@ -125,12 +125,20 @@ async def test_back_office_console_views(site, engine):
         assert app.screen.__class__.__name__ == "ProductsScreen"
 
 
-async def test_cashiers_do_not_get_the_back_office(site, engine):
+async def test_cashiers_get_the_sale_screen_and_managers_can_open_it(site, engine):
     app = make_app(site, engine=engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await login(pilot, "1", "1111")
-        assert app.screen.__class__.__name__ == "LoginScreen"
-        assert "supervisors and managers" in str(app.screen.query_one("#login-message").render())
+        assert app.screen.__class__.__name__ == "SaleScreen"
+        await pilot.press("f12")
+        await settle(pilot)
+        app.screen.dismiss("logout")  # the F12 menu's last item
+        await settle(pilot)
+        await login(pilot, "9", "9999")
+        assert isinstance(app.screen, BackOfficeScreen)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SaleScreen"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

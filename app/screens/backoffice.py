@@ -54,6 +54,8 @@ class BackOfficeScreen(Screen):
         Binding("o", "operators", "Operators", id="backoffice_operators", tooltip="Operators and roles"),
         Binding("p", "products", "Products", id="backoffice_products", tooltip="Products and prices"),
         Binding("r", "reload", "Refresh", id="backoffice_reload"),
+        Binding("t", "till", "Sale screen", id="backoffice_till", show=False,
+                tooltip="Sell from this console (sales go straight into the site database)"),
         Binding("f12", "logout", "Log out", id="backoffice_logout"),
     ]
 
@@ -260,6 +262,11 @@ class BackOfficeScreen(Screen):
             self.say("not available in this version", "warning")
             return
         self.app.push_screen(screen(self.operator))
+
+    def action_till(self) -> None:
+        from app.screens.sale import SaleScreen
+
+        self.app.push_screen(SaleScreen(self.operator))
 
     def action_logout(self) -> None:
         from data import audit
