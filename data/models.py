@@ -297,9 +297,9 @@ class ExportJob(SQLModel, table=True):
     sale, refund or day close it exports. Rows change state; they are never deleted."""
 
     __tablename__ = "export_job"
-    __table_args__ = (Index("ix_export_job_connector_state", "connector", "state"),)
+    __table_args__ = (Index("ix_export_job_due", "connector", "state", "next_attempt_at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    connector: str = Field(max_length=64, index=True)
+    connector: str = Field(max_length=64)
     kind: str = Field(max_length=48)  # webhook | file_drop
     event: str = Field(max_length=32)  # sale.completed | sale.refunded | day.closed
     source_type: str = Field(max_length=16)  # sale | refund | day
@@ -311,7 +311,7 @@ class ExportJob(SQLModel, table=True):
     state: str = Field(default="pending", max_length=12, index=True)
     attempt_count: int = 0
     max_attempts: int = 12
-    next_attempt_at: datetime = _now_field(index=True)
+    next_attempt_at: datetime = _now_field()
     lease_owner: Optional[str] = Field(default=None, max_length=64)
     lease_expires_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime())
     last_error: str = ""

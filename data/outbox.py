@@ -59,13 +59,21 @@ def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, sourc
     (connector, event, source, revision) is a no-op thanks to the unique idempotency key.
     Returns how many connectors were offered the event."""
     at = at or utcnow()
+    wanted = [t for t in targets if t.wants(event)
+              and not (event in t.member_events and not (payload.get("data") or {}).get("member_phone"))]
+    if not wanted:
+        return 0
     encoded = encode_json(payload)  # once, whatever the number of connectors
+    if conn.dialect.name == "sqlite":
+        # The sale's hottest extra write: the driver's executemany with values made once, instead of
+        # SQLAlchemy binding 22 typed columns per connector (half the outbox's cost per sale).
+        stamp = at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        conn.exec_driver_sql(_SQLITE_INSERT, [
+            (t.name, t.kind, event, source_type, source_id, idempotency_key(t.name, event, source_id), business_date,
+             encoded, state, len(t.retry_schedule) + 1, stamp, resolution, stamp, stamp) for t in wanted])
+        return len(wanted)
     rows = []
-    for t in targets:
-        if not t.wants(event):
-            continue
-        if event in t.member_events and not (payload.get("data") or {}).get("member_phone"):
-            continue
+    for t in wanted:
         key = idempotency_key(t.name, event, source_id)
         rows.append({"connector": t.name, "kind": t.kind, "event": event, "source_type": source_type,
                      "source_id": source_id, "revision": 1, "idempotency_key": key, "business_date": business_date,
@@ -79,6 +87,12 @@ def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, sourc
 
 
 _INSERTS: dict[str, object] = {}
+_SQLITE_INSERT = (
+    "INSERT INTO export_job (connector, kind, event, source_type, source_id, revision, idempotency_key, "
+    "business_date, payload, state, attempt_count, max_attempts, next_attempt_at, lease_owner, lease_expires_at, "
+    "last_error, last_status, remote_id, resolution, created_at, updated_at, succeeded_at) "
+    "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, 0, ?, ?, NULL, NULL, '', NULL, '', ?, ?, ?, NULL) "
+    "ON CONFLICT (idempotency_key) DO NOTHING")
 
 
 def _insert_ignoring_duplicates(dialect: str):

@@ -434,7 +434,8 @@ def outbox_status(till: Engine, connectors: Sequence[tuple[str, str]]) -> list[C
                 row["oldest"] = oldest if row["oldest"] is None else min(row["oldest"], oldest)
         errors: dict[str, str] = {}
         for name, err in conn.execute(
-                select(j.c.connector, j.c.last_error).where(j.c.last_error != "", j.c.state != "succeeded")
+                select(j.c.connector, j.c.last_error).where(j.c.state.in_(WAITING_STATES + FAILED_STATES),
+                                                            j.c.last_error != "")
                 .order_by(j.c.updated_at.desc()).limit(200)):
             errors.setdefault(name, err)
     out = []

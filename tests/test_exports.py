@@ -279,3 +279,26 @@ def test_file_drop_writes_the_days_csv_once_atomically_with_checksum(settings, e
         conn.execute(update(ExportJob).values(state="pending", next_attempt_at=utcnow()))
     run_once(settings, engine)
     assert jobs(engine)[0].state == "blocked" and "never overwritten" in jobs(engine)[0].last_error
+
+
+def test_jobs_written_on_sqlite_read_back_as_written(engine):
+    """The outbox writes SQLite rows with the driver directly: times and payload must read back exactly
+    as SQLAlchemy would have stored them, and a duplicate key is still ignored."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from data import outbox
+    from data.db import writer
+
+    at = datetime(2026, 12, 1, 16, 30, 5, 123456, tzinfo=timezone(timedelta(hours=7)))
+    target = outbox.ExportTarget("hq", "webhook", ("sale.completed",), True)
+    payload = {"type": "sale.completed", "data": {"receipt_number": "BKK01-T1-000001", "name": "กาแฟ"}}
+    for _ in range(2):
+        with writer(engine).begin() as conn:
+            outbox.enqueue(conn, [target], "sale.completed", "sale", "BKK01-T1-000001", payload, at=at,
+                           business_date="2026-12-01")
+    [job] = outbox.list_jobs(engine)
+    assert job.created_at == at and job.created_at.tzinfo is not None
+    assert job.next_attempt_at == at.astimezone(UTC) and job.payload == payload
+    assert (job.state, job.attempt_count, job.max_attempts, job.revision) == ("pending", 0, 12, 1)
+    assert job.idempotency_key == "hq:sale.completed:BKK01-T1-000001:1" and job.business_date == "2026-12-01"
+    assert outbox.claim(engine, "hq", "t", now=at + timedelta(microseconds=1))[0].id == job.id

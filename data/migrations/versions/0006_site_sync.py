@@ -29,7 +29,11 @@ def upgrade() -> None:
     with op.batch_alter_table("day_close", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_day_close_terminal_z", ["terminal_id", "z_number"])
     with op.batch_alter_table("export_job", schema=None) as batch_op:
-        batch_op.create_index("ix_export_job_connector_state", ["connector", "state"], unique=False)
+        # One index for "this connector's jobs in these states, due first" (claims, backlog, health)
+        # instead of one per column: every sale writes its jobs, and each index is pages to write.
+        batch_op.drop_index("ix_export_job_connector")
+        batch_op.drop_index("ix_export_job_next_attempt_at")
+        batch_op.create_index("ix_export_job_due", ["connector", "state", "next_attempt_at"], unique=False)
     op.create_table(
         "till_status",
         sa.Column("store_id", S(length=32), nullable=False),
@@ -56,7 +60,9 @@ def downgrade() -> None:
     op.drop_table("sync_state")
     op.drop_table("till_status")
     with op.batch_alter_table("export_job", schema=None) as batch_op:
-        batch_op.drop_index("ix_export_job_connector_state")
+        batch_op.drop_index("ix_export_job_due")
+        batch_op.create_index("ix_export_job_next_attempt_at", ["next_attempt_at"], unique=False)
+        batch_op.create_index("ix_export_job_connector", ["connector"], unique=False)
     with op.batch_alter_table("day_close", schema=None) as batch_op:
         batch_op.drop_constraint("uq_day_close_terminal_z", type_="unique")
     with op.batch_alter_table("product", schema=None) as batch_op:
