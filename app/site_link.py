@@ -48,12 +48,14 @@ def state_after(engine, connector: str, online: bool | None, error: str = "") ->
     return SiteState(online, waiting, oldest, error)
 
 
-def pull_catalogue(settings, engine) -> int:
-    """Blocking: pull what head office changed; returns how many products and operators changed."""
+def pull_catalogue(settings, engine, progress=None) -> int:
+    """Blocking: pull what head office changed; returns how many products and operators changed.
+    `progress(done, total)` hears of each page of products."""
     from app.connectors import site
     from data.catalog_sync import pull
 
     url = settings.site.url
     if not url:
         return 0
-    return pull(site.engine_for(url), engine).changed
+    report = (lambda _what, done, total: progress(done, total)) if progress else None
+    return pull(site.engine_for(url), engine, progress=report).changed

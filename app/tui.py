@@ -200,7 +200,7 @@ class TillApp(App):
         from app.site_link import pull_catalogue
 
         try:
-            changed = pull_catalogue(self.ctx.settings, self.ctx.engine)
+            changed = pull_catalogue(self.ctx.settings, self.ctx.engine, progress=self._pull_progress)
         except Exception as exc:  # noqa: BLE001 - the till sells from what it has
             if not is_connectivity(exc):
                 log.exception("catalogue pull: %s", exc)
@@ -210,6 +210,10 @@ class TillApp(App):
 
     CATCH_UP_BAR_FROM = 200
     """Records waiting before a catch-up shows a progress bar."""
+
+    def _pull_progress(self, done: int, total: int) -> None:
+        if total > 2 * self.CATCH_UP_BAR_FROM:  # a first pull of a big catalogue: a page is 2,000
+            self.post_message(SiteProgress(done, total))
 
     def _site_progress(self, sent: int, total: int) -> None:
         if total >= self.CATCH_UP_BAR_FROM:
@@ -234,6 +238,7 @@ class TillApp(App):
 
     @on(CataloguePulled)
     def _catalogue_pulled(self, event: CataloguePulled) -> None:
+        self._show_progress(0, None)
         if event.error:
             log.warning("catalogue pull: %s", event.error)
         elif event.changed:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from data.catalog import search_text_for
@@ -105,34 +105,63 @@ def _pull_products(site: Engine, till: Engine, result: PullResult, progress: Pro
             return
 
 
+_UPDATE_PRODUCT = (update(_PR).where(_PR.c.id == bindparam("b_id"))
+                   .values(name=bindparam("name"), name_en=bindparam("name_en"), price=bindparam("price"),
+                           vat_rate=bindparam("vat_rate"), active=bindparam("active"),
+                           external_ids=bindparam("external_ids"), updated_at=bindparam("updated_at")))
+_UPDATE_SEARCH = update(_PR).where(_PR.c.id == bindparam("b_id")).values(search_text=bindparam("search_text"))
+_MOVE_BARCODE = update(_BC).where(_BC.c.code == bindparam("b_code")).values(product_id=bindparam("b_product"))
+_DROP_BARCODE = delete(_BC).where(_BC.c.product_id == bindparam("b_product"), _BC.c.code == bindparam("b_code"))
+
+
 def _apply_products(conn: Connection, rows, codes: dict[int, list[str]]) -> int:
-    """Upsert by sku; each product's barcodes become the site's set (a code moved to another product
-    at the site moves here too). Returns how many barcodes were added."""
+    """Upsert a page by sku, set-based; each product's barcodes become the site's set (a code moved to
+    another product at the site moves here too). The search text, and so the FTS index, is written only
+    where it changed. Returns how many barcodes were added."""
     skus = [r.sku for r in rows]
-    local = {sku: pid for pid, sku in conn.execute(select(_PR.c.id, _PR.c.sku).where(_PR.c.sku.in_(skus)))}
-    added = 0
+    local = {sku: (pid, text) for pid, sku, text in conn.execute(
+        select(_PR.c.id, _PR.c.sku, _PR.c.search_text).where(_PR.c.sku.in_(skus)))}
+    fresh = [r for r in rows if r.sku not in local]
+    if fresh:
+        conn.execute(_PR.insert(), [{"sku": r.sku, "name": r.name, "name_en": r.name_en, "price": r.price,
+                                     "vat_rate": r.vat_rate, "active": r.active, "external_ids": r.external_ids or {},
+                                     "updated_at": r.updated_at, "search_text": ""} for r in fresh])
+        local.update({sku: (pid, "") for pid, sku in conn.execute(
+            select(_PR.c.id, _PR.c.sku).where(_PR.c.sku.in_([r.sku for r in fresh])))})
+    fresh_skus = {r.sku for r in fresh}
+    known = [r for r in rows if r.sku not in fresh_skus]
+    if known:
+        conn.execute(_UPDATE_PRODUCT, [
+            {"b_id": local[r.sku][0], "name": r.name, "name_en": r.name_en, "price": r.price, "vat_rate": r.vat_rate,
+             "active": r.active, "external_ids": r.external_ids or {}, "updated_at": r.updated_at} for r in known])
+    texts = [{"b_id": local[r.sku][0], "search_text": search_text_for(r.sku, r.name, r.name_en, codes[r.id])}
+             for r in rows]
+    changed = [t for t, r in zip(texts, rows) if t["search_text"] != local[r.sku][1]]
+    if changed:
+        conn.execute(_UPDATE_SEARCH, changed)
+
+    # Barcodes: the site's set per product.
+    pids = {r.id: local[r.sku][0] for r in rows}
+    have: dict[int, set[str]] = {pid: set() for pid in pids.values()}
+    for pid, code in conn.execute(select(_BC.c.product_id, _BC.c.code).where(_BC.c.product_id.in_(list(have)))):
+        have[pid].add(code)
+    drop, wanted = [], {}
     for r in rows:
-        values = {"name": r.name, "name_en": r.name_en, "price": r.price, "vat_rate": r.vat_rate, "active": r.active,
-                  "external_ids": r.external_ids or {}, "updated_at": r.updated_at,
-                  "search_text": search_text_for(r.sku, r.name, r.name_en, codes[r.id])}
-        pid = local.get(r.sku)
-        if pid is None:
-            pid = conn.execute(_PR.insert().returning(_PR.c.id), {"sku": r.sku, **values}).scalar_one()
-        else:
-            conn.execute(update(_PR).where(_PR.c.id == pid).values(**values))
-        wanted = codes[r.id]
-        have = set(conn.execute(select(_BC.c.code).where(_BC.c.product_id == pid)).scalars())
-        gone = have - set(wanted)
-        if gone:
-            conn.execute(delete(_BC).where(_BC.c.product_id == pid, _BC.c.code.in_(list(gone))))
-        for code in wanted:
-            if code in have:
-                continue
-            moved = conn.execute(update(_BC).where(_BC.c.code == code).values(product_id=pid)).rowcount
-            if not moved:
-                conn.execute(_BC.insert().values(code=code, product_id=pid))
-            added += 1
-    return added
+        pid = pids[r.id]
+        site_codes = set(codes[r.id])
+        drop += [{"b_product": pid, "b_code": c} for c in sorted(have[pid] - site_codes)]
+        wanted.update({c: pid for c in codes[r.id] if c not in have[pid]})
+    if drop:
+        conn.execute(_DROP_BARCODE, drop)
+    if not wanted:
+        return 0
+    elsewhere = set(conn.execute(select(_BC.c.code).where(_BC.c.code.in_(list(wanted)))).scalars())
+    if elsewhere:
+        conn.execute(_MOVE_BARCODE, [{"b_code": c, "b_product": wanted[c]} for c in sorted(elsewhere)])
+    new_codes = [{"code": c, "product_id": pid} for c, pid in wanted.items() if c not in elsewhere]
+    if new_codes:
+        conn.execute(_BC.insert(), new_codes)
+    return len(wanted)
 
 
 def _pull_operators(site: Engine, till: Engine, result: PullResult) -> None:
