@@ -385,3 +385,23 @@ async def test_a_catch_up_shows_its_progress(settings, engine, place, cashier, s
         till.post_message(SiteStatus(SiteState(True, 0)))
         await settle(pilot)
         assert not shown.has_class("-shown")
+
+
+async def test_the_console_pulls_the_catalogue_when_it_starts(settings, engine, site_copy, tmp_path):
+    from app.tui import make_app
+    from data.catalog import lookup
+    from data.types import utcnow
+    from tests.pilot import login
+
+    with site_copy.begin() as conn:
+        conn.execute(Product.__table__.update().where(Product.sku == "CF-001")
+                     .values(price=Decimal("47.00"), updated_at=utcnow()))
+    s = _with_site(settings, str(site_copy.url))
+    app = make_app(s, engine=engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        for _ in range(100):  # bounded: the pull runs in a worker as the database opens
+            if lookup(engine, COFFEE).price == Decimal("47.00"):
+                break
+            await pilot.pause(0.05)
+        assert lookup(engine, COFFEE).price == Decimal("47.00")
