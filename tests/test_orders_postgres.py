@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import uuid
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from data import orders, pickups
@@ -29,6 +27,7 @@ from data.places import ensure_place
 from data.pricing import price_cart
 from data.sales import receipt_doc
 from tests.conftest import COFFEE, MILK, WATER
+from tests.pg import throwaway_database
 from tests.order_helpers import D, make_order, new_line, details
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
@@ -43,25 +42,14 @@ def _store(store_id: str, terminal: str) -> dict:
 
 @pytest.fixture(scope="module")
 def site():
-    base = make_url(PG_URL)
-    name = f"till_orders_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = base.set(drivername="postgresql", database=base.database or "postgres").render_as_string(
-        hide_password=False)
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"TILL_TEST_PG_URL={base.render_as_string()}: cannot create a test database: "
-                    f"{' '.join(str(exc).split())}")
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-    upgrade(engine)
-    # The site knows both stores and the catalogue, so reservations move stock_level.reserved there.
-    seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=50)
-    ensure_place(engine, **_store("BKK02", "SITE"))
-    yield engine
-    engine.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("till_orders") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        # The site knows both stores and the catalogue, so reservations move stock_level.reserved there.
+        seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=50)
+        ensure_place(engine, **_store("BKK02", "SITE"))
+        yield engine
+        engine.dispose()
 
 
 class Till:

@@ -13,10 +13,8 @@ import threading
 import uuid
 from decimal import Decimal
 
-import psycopg
 import pytest
 from sqlalchemy import func, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from data import catalog
@@ -38,6 +36,7 @@ from data.payments import CARD, CASH, PaymentState
 from data.places import ensure_place
 from data.sales import commit_refund, commit_sale, receipt_doc, refundable
 from tests import carts
+from tests.pg import throwaway_database
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
 pytestmark = pytest.mark.skipif(not PG_URL, reason="set TILL_TEST_PG_URL to run the PostgreSQL tests")
@@ -51,27 +50,10 @@ STORE = dict(store_id="BKK01", store_name="Demo Store", currency="THB", locale="
              prices_include_vat=True, cash_rounding=D("0.25"))
 
 
-def _admin_conninfo(url) -> str:
-    return url.set(drivername="postgresql", database=url.database or "postgres").render_as_string(
-        hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def pg_url():
-    base = make_url(PG_URL)
-    name = f"till_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = _admin_conninfo(base)
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-    except psycopg.OperationalError as exc:
-        # The variable was set on purpose: an unreachable server is a failure, not a silent skip.
-        pytest.fail(f"TILL_TEST_PG_URL={base.render_as_string()}: cannot create a test database: "
-                    f"{' '.join(str(exc).split())}")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("till_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,8 @@ import uuid
 from collections import Counter
 from decimal import Decimal
 
-import psycopg
 import pytest
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 
 from app.config import load_settings
 from app.exports import run_once, targets
@@ -40,6 +38,7 @@ from data.reports import close_day
 from data.sales import commit_refund, commit_sale, refundable
 from data.types import utcnow
 from tests.carts import paid_cart
+from tests.pg import throwaway_database
 from tests.conftest import COFFEE, DEMO_TOML, GREENS, HIGHLIGHTER, MILK, WATER
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
@@ -59,28 +58,16 @@ def _store(store_id: str, terminal: str) -> dict:
 def site_url():
     """A fresh PostgreSQL site database: migrated, the demo catalogue with stock at BKK01 (100 of each),
     and the BKK02 store (no stock rows: its stock moves from zero)."""
-    base = make_url(PG_URL)
-    name = f"till_site_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = base.set(drivername="postgresql", database=base.database or "postgres").render_as_string(
-        hide_password=False)
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"TILL_TEST_PG_URL={base.render_as_string()}: cannot create a test database: "
-                    f"{' '.join(str(exc).split())}")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=300)
-    ensure_place(engine, **_store("BKK02", "SITE"))
-    engine.dispose()
-    yield url
     from app.connectors import site
 
-    site.forget(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("till_site") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=300)
+        ensure_place(engine, **_store("BKK02", "SITE"))
+        engine.dispose()
+        yield url
+        site.forget(url)
 
 
 @pytest.fixture
