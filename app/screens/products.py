@@ -65,9 +65,9 @@ class ProductDialog(SaveDialog[Saved]):
     ]
 
     class OwnerFound(Message):
-        def __init__(self, code: str, owner: tuple[int, str] | None) -> None:
+        def __init__(self, code: str, owner: tuple[int, str] | None, error: str = "") -> None:
             super().__init__()
-            self.code, self.owner = code, owner
+            self.code, self.owner, self.error = code, owner, error
 
     def __init__(self, detail: ProductDetail, *, connectors: list[str], currency: str, save, owner_of) -> None:
         """`save(edit)` and `owner_of(code)` are blocking (they run in this dialog's thread workers)."""
@@ -164,13 +164,16 @@ class ProductDialog(SaveDialog[Saved]):
             owner = self.owner_of(code)
         except Exception as exc:  # noqa: BLE001 - the save checks again; say why the check did not run
             log.exception("products: barcode owner check failed")
-            self.post_message(self.Failed(f"cannot check barcode {code}: {one_line(exc)}"))
+            self.post_message(self.OwnerFound(code, None, f"cannot check barcode {code}: {one_line(exc)}"))
             return
         self.post_message(self.OwnerFound(code, owner))
 
     @on(OwnerFound)
     def _owner_found(self, event: OwnerFound) -> None:
         event.stop()
+        if event.error:
+            self.fail(event.error)
+            return
         if event.owner is not None and event.owner[0] != self.detail.id:
             self.fail(f"barcode {event.code} belongs to {event.owner[1]}; remove it there first")
             return
