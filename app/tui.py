@@ -157,7 +157,7 @@ class TillApp(App):
         from app.screens.search import SearchScreen
 
         screen = self.screen
-        if isinstance(screen, SearchScreen):
+        if isinstance(screen, SearchScreen) or screen.__class__.__name__ == "ProductsScreen":
             screen.set_query(event.code)
         elif isinstance(screen, SaleScreen) and not self.pending_scans:
             screen.enter_code(event.code, from_scanner=True)

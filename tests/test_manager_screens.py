@@ -315,3 +315,22 @@ def test_snapshot_new_operator_dialog(snap_compare, make_till, _steady_cursor):
             await enter(pilot, text)
 
     assert snap_compare(make_till(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_serial_scan_on_the_products_screen_searches_for_the_code(make_till):
+    from app.messages import ScanArrived
+
+    app = make_till()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await login(pilot, "9", "9999")
+        await menu_choose(pilot, "products")
+        screen = app.screen
+        assert isinstance(screen, ProductsScreen)
+        app.post_message(ScanArrived(COFFEE))
+        for _ in range(40):  # bounded: the search runs in a worker
+            await settle(pilot)
+            if screen.rows:
+                break
+        assert screen.query_one("#products-search", Input).value == COFFEE
+        assert [r.sku for r in screen.rows] == ["CF-001"]
+        assert not app.pending_scans

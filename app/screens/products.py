@@ -346,6 +346,13 @@ class ProductsScreen(Screen):
         event.stop()  # Enter while "open" is greyed (no results yet): the same as the binding
         self.action_open()
 
+    def set_query(self, code: str) -> None:
+        """A scan from the serial scanner: the code becomes the search."""
+        search = self.query_one("#products-search", Input)
+        search.value = code
+        search.focus()
+        self.search_now(code)
+
     def search_now(self, query: str) -> None:
         self._timer = None
         self._seq += 1
