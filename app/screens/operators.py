@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Label, Static
 
 from data import operator_admin
@@ -30,100 +30,13 @@ from data.text import printable
 from widgets.cart_table import right
 from widgets.dialogs import ConfirmDialog
 from widgets.key_footer import KeyFooter
+from app.screens.save_dialog import FormDialog, SaveDialog, Toggle, one_line
 from widgets.status_bar import StatusBar
 
 log = logging.getLogger("till.console")
-T = TypeVar("T")
 
 ROLE_HINT = "c = cashier · s = supervisor · m = manager"
 PERMISSION_SHORT = {"manage_orders": "orders"}  # the table column; the dialog uses PERMISSIONS' words
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0][:160] if text else exc.__class__.__name__
-
-
-class Toggle(Checkbox):
-    """A checkbox whose X is there only when it is on: in 16 colours on and off may look alike."""
-
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
-        self.BUTTON_INNER = "X" if self.value else " "
-
-    def watch_value(self) -> None:
-        self.BUTTON_INNER = "X" if self.value else " "
-        super().watch_value()
-
-
-class SaveDialog(ModalScreen[T | None], Generic[T]):
-    """A form whose OK goes through a blocking `save(value)` run in a thread worker: the dialog closes
-    with what `save` returned, or stays open saying why not, with every field as it was typed."""
-
-    class Saved(Message):
-        def __init__(self, result: Any) -> None:
-            super().__init__()
-            self.result = result
-
-    class Failed(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
-
-    def __init__(self, save: Callable[[Any], T]) -> None:
-        super().__init__()
-        self._save_fn = save
-        self.saving = False
-
-    @property
-    def error_text(self) -> str:
-        return str(self.query_one(".admin-error", Static).render())
-
-    def show_error(self, message: str) -> None:
-        self.query_one(".admin-error", Static).update(Text(printable(message)))
-
-    def fail(self, message: str, focus: str | None = None) -> None:
-        self.show_error(message)
-        self.app.bell()
-        if focus:
-            self.query_one(focus).focus()
-
-    def submit(self, value: Any) -> None:
-        if self.saving:
-            return
-        self.saving = True
-        self.show_error("saving …")
-        self._save(value)
-
-    @work(thread=True, exclusive=True, group="admin-save", exit_on_error=False)
-    def _save(self, value: Any) -> None:
-        try:
-            result = self._save_fn(value)
-        except ValueError as exc:  # AdminError, ProductError: said as they are
-            self.post_message(self.Failed(str(exc)))
-        except Exception as exc:  # noqa: BLE001 - the database went away, …: one line, and the log
-            log.exception("manager screen: save failed")
-            self.post_message(self.Failed(f"not saved: {one_line(exc)}"))
-        else:
-            self.post_message(self.Saved(result))
-
-    @on(Saved)
-    def _saved(self, event: Saved) -> None:
-        event.stop()
-        self.dismiss(event.result)
-
-    @on(Failed)
-    def _failed(self, event: Failed) -> None:
-        event.stop()
-        self.saving = False
-        self.fail(event.reason, self.refocus_on(event.reason))
-
-    def refocus_on(self, reason: str) -> str | None:
-        """The field to go back to for a refusal (subclasses know their fields)."""
-        return None
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 @dataclass(frozen=True)
@@ -136,7 +49,9 @@ class OperatorEdit:
     pin: str | None = None  # new operators only
 
 
-class OperatorDialog(SaveDialog[OperatorRow]):
+class OperatorDialog(FormDialog[OperatorRow]):
+    FIELD_PREFIX = "op-"
+
     """A new operator (`row` None: code and PIN too) or an existing one's name, role, limit, permissions.
     Enter moves to the next field and saves on the last; Ctrl+S saves from anywhere; Esc cancels."""
 
@@ -195,30 +110,6 @@ class OperatorDialog(SaveDialog[OperatorRow]):
 
     def on_mount(self) -> None:
         self.query_one(f"#op-{self.chain[0]}", Input).focus()
-
-    def _value(self, key: str) -> str:
-        return self.query_one(f"#op-{key}", Input).value
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        event.stop()
-        key = (event.input.id or "")[3:]
-        chain = self.chain
-        if key not in chain or chain.index(key) == len(chain) - 1:
-            self.action_save()
-        else:
-            self.query_one(f"#op-{chain[chain.index(key) + 1]}", Input).focus()
-
-    def action_save(self) -> None:
-        if self.saving:
-            return
-        try:
-            edit = self.collect()
-        except AdminError as exc:
-            self.fail(str(exc), self.refocus_on(str(exc)))
-            return
-        if edit is not None:
-            self.submit(edit)
 
     def collect(self) -> OperatorEdit | None:
         r = self.row

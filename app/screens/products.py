@@ -22,12 +22,12 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.screens.operators import SaveDialog, Toggle, one_line
+from app.screens.save_dialog import FormDialog, Toggle, one_line
 from data import product_admin
 from data.barcodes import BarcodeError, validate_gtin
 from data.money import fmt_money
 from data.operators import OperatorInfo
-from data.product_admin import ProductDetail, ProductEdit, ProductError, ProductRow
+from data.product_admin import ProductDetail, ProductEdit, ProductRow
 from data.text import printable
 from widgets.cart_table import right
 from widgets.dialogs import Prompt
@@ -52,7 +52,9 @@ def _barcode(text: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-class ProductDialog(SaveDialog[Saved]):
+class ProductDialog(FormDialog[Saved]):
+    FIELD_PREFIX = "pd-"
+
     """One product. Enter moves to the next field and saves on the last; Ctrl+S saves from anywhere;
     on the barcode list `a` adds one (check digit checked) and Delete removes the highlighted one.
     Nothing reaches the database before Save; Esc leaves the product as it was."""
@@ -191,31 +193,11 @@ class ProductDialog(SaveDialog[Saved]):
         self.show_error(f"barcode {code} taken off the list; Ctrl+S saves")
 
     # -- saving ------------------------------------------------------------------------------------
-    def _value(self, key: str) -> str:
-        return self.query_one(f"#pd-{key}", Input).value
-
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        event.stop()
-        key = (event.input.id or "")[3:]
-        chain = self.chain
-        if key not in chain or chain.index(key) == len(chain) - 1:
-            self.action_save()
-        else:
-            self.query_one(f"#pd-{chain[chain.index(key) + 1]}", Input).focus()
-
-    def action_save(self) -> None:
-        if self.saving:
-            return
-        try:
-            edit = self.collect()
-        except ProductError as exc:
-            self.fail(str(exc), self.refocus_on(str(exc)))
-            return
+    def nothing_to_save(self, edit: ProductEdit) -> bool:
         if edit == ProductEdit():
             self.dismiss((self.detail, []))
-            return
-        self.submit(edit)
+            return True
+        return False
 
     def collect(self) -> ProductEdit:
         """Only what differs from the product as it was opened: another manager's change to another
