@@ -154,11 +154,11 @@ class TillApp(App):
         """Where a scan goes: into the search box if search is open, into the sale if the sale screen
         is showing, otherwise it waits (in order) until the sale screen is back."""
         from app.screens.sale import SaleScreen
-        from app.screens.search import SearchScreen
 
         screen = self.screen
-        if isinstance(screen, SearchScreen) or screen.__class__.__name__ == "ProductsScreen":
-            screen.set_query(event.code)
+        set_query = getattr(screen, "set_query", None)  # product search, the manager's products screen
+        if set_query is not None:
+            set_query(event.code)
         elif isinstance(screen, SaleScreen) and not self.pending_scans:
             screen.enter_code(event.code, from_scanner=True)
         else:
