@@ -167,7 +167,7 @@ def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: s
                 log.warning("export %s: %s", connector.name, failed.error)
             break
     if run.online and url and connector.live and not site.report_outbox(
-            engine, url, settings.store.id, settings.store.terminal, settings.all_connectors()):
+            engine, url, settings.store.id, settings.store.terminal, settings.all_connectors(), reached=run.sent > 0):
         run.online, run.error = False, "site database offline"
     return run
 

@@ -405,3 +405,17 @@ async def test_the_console_pulls_the_catalogue_when_it_starts(settings, engine, 
                 break
             await pilot.pause(0.05)
         assert lookup(engine, COFFEE).price == Decimal("47.00")
+
+
+def test_the_site_state_does_not_flap_between_reports(settings, engine, site_url):
+    """No jobs waiting and the site down: the pass that tried says offline, and so do the passes
+    after it until the next try (they do not fall back to "online" just because they did not try)."""
+    from app.connectors import site as site_connector
+
+    site_connector._reported.clear()
+    down = _with_site(settings, CLOSED)
+    assert run_once(down, engine).site.online is False
+    assert run_once(down, engine).site.online is False  # not tried again yet: still offline
+    up = _with_site(settings, site_url)
+    site_connector._reported.clear()
+    assert run_once(up, engine).site.online is True

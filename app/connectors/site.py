@@ -22,8 +22,9 @@ from data.outbox import ClaimedJob, Outcome
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
-_reported: dict[str, float] = {}  # site url -> monotonic time this till last reported its outbox there
+_reported: dict[str, tuple[float, bool]] = {}  # site url -> (monotonic time of the last report, whether it got there)
 REPORT_EVERY = 60.0
+RETRY_REPORT = 30.0  # after a report that did not get there
 
 
 def engine_for(url: str) -> Engine:
@@ -99,22 +100,28 @@ def _one_by_one(site: Engine, jobs: Sequence[ClaimedJob], by_id: dict, results: 
     return out
 
 
-def report_outbox(till: Engine, url: str, store_id: str, terminal: str, connectors, *, force: bool = False) -> bool:
-    """Tell the site how this till's outbox stands (about once a minute); False if it could not."""
+def report_outbox(till: Engine, url: str, store_id: str, terminal: str, connectors, *, force: bool = False,
+                  reached: bool = False) -> bool:
+    """Tell the site how this till's outbox stands (about once a minute); False if it could not.
+    `reached`: the caller has just written to the site, so a failed report before that is stale."""
     import time
 
     from data.types import utcnow
 
     now = time.monotonic()
-    if not force and now - _reported.get(url, -REPORT_EVERY) < REPORT_EVERY:
-        return True
+    last, ok = _reported.get(url, (-REPORT_EVERY, True))
+    if not force and not (reached and not ok) and now - last < (REPORT_EVERY if ok else RETRY_REPORT):
+        return ok  # the last answer stands until the next report: the status bar does not flap
     try:
         statuses = site_sync.outbox_status(till, [(c.name, c.kind) for c in connectors])
         site_sync.report_status(engine_for(url), store_id, terminal, statuses, utcnow())
     except Exception as exc:  # noqa: BLE001 - a missed report is only a stale line in the back office
         log.info("site: outbox state not reported: %s", reason(exc))
+        if is_connectivity(exc):
+            forget(url)
+        _reported[url] = (now, False)
         return False
-    _reported[url] = now
+    _reported[url] = (now, True)
     return True
 
 
