@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from data.cart import Cart
 from data.money import fmt_money, fmt_qty
 from data.pricing import CartTotals
 from data.text import printable
+from widgets.cached_table import CachedCellTable
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def right(text: str, width: int) -> Text:
     return Text(text.rjust(width), no_wrap=True)
 
 
-class CartTable(DataTable):
+class CartTable(CachedCellTable):
     DEFAULT_CSS = """
     CartTable { height: 1fr; }
     """

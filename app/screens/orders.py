@@ -148,10 +148,17 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
                 # Deposits taken while the site was offline join their orders now.
                 self.ctx.on_orders(lambda engine: link_deposits(self.ctx.engine, engine))
             rows, count = self.ctx.on_orders(orders.list_orders, flt, limit=PAGE, tz=self.ctx.place.timezone)
+            first = None
+            if seq == 1 and rows:
+                # Opening: the first order's detail comes with the list, not one round trip later.
+                self._detail_asked = True
+                first = self._read_detail(rows[0].number)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
             return
         self.post_message(self.ListLoaded(seq, Loaded(rows, count)))
+        if first is not None:
+            self.post_message(first)
 
     @on(ListLoaded)
     def _loaded(self, event: ListLoaded) -> None:
@@ -240,14 +247,21 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     @work(thread=True, exclusive=True, group="orders-detail")
     def _fetch_detail(self, number: str) -> None:
         try:
-            order = self.ctx.on_orders(orders.get_order, number)
-            history = [] if self.ctx.has_site else _history(self.ctx.engine, number)
+            loaded = self._read_detail(number)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
             return
+        if loaded is not None:
+            self.post_message(loaded)
+
+    def _read_detail(self, number: str) -> DetailLoaded | None:
+        """Blocking (workers): the order and its export history; None if it is gone meanwhile."""
+        try:
+            order = self.ctx.on_orders(orders.get_order, number)
         except OrderError:
-            return  # gone meanwhile; the next reload drops it
-        self.post_message(self.DetailLoaded(number, order, history))
+            return None  # the next reload drops it
+        history = [] if self.ctx.has_site else _history(self.ctx.engine, number)
+        return self.DetailLoaded(number, order, history)
 
     @on(DetailLoaded)
     def _detail(self, event: DetailLoaded) -> None:
