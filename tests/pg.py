@@ -33,3 +33,11 @@ def throwaway_database(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def demo_place(store_id: str, terminal: str) -> dict:
+    """ensure_place() arguments for a demo-like store (Bangkok, THB, VAT included)."""
+    from decimal import Decimal
+
+    return dict(store_id=store_id, store_name=f"Store {store_id}", terminal=terminal, currency="THB", locale="th_TH",
+                timezone="Asia/Bangkok", prices_include_vat=True, cash_rounding=Decimal("0.25"))

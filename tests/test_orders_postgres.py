@@ -27,17 +27,12 @@ from data.places import ensure_place
 from data.pricing import price_cart
 from data.sales import receipt_doc
 from tests.conftest import COFFEE, MILK, WATER
-from tests.pg import throwaway_database
+from tests.pg import demo_place, throwaway_database
 from tests.order_helpers import D, make_order, new_line, details
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
 needs_pg = pytest.mark.skipif(not PG_URL, reason="set TILL_TEST_PG_URL to run the PostgreSQL tests")
 CLOSED = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
-
-
-def _store(store_id: str, terminal: str) -> dict:
-    return dict(store_id=store_id, store_name=f"Store {store_id}", terminal=terminal, currency="THB", locale="th_TH",
-                timezone="Asia/Bangkok", prices_include_vat=True, cash_rounding=D("0.25"))
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +41,8 @@ def site():
         engine = make_engine(url)
         upgrade(engine)
         # The site knows both stores and the catalogue, so reservations move stock_level.reserved there.
-        seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=50)
-        ensure_place(engine, **_store("BKK02", "SITE"))
+        seed_demo(engine, ensure_place(engine, **demo_place("BKK01", "SITE")), products=50)
+        ensure_place(engine, **demo_place("BKK02", "SITE"))
         yield engine
         engine.dispose()
 
@@ -59,7 +54,7 @@ class Till:
         folder.mkdir(parents=True)
         shutil.copy(template, folder / "till.db")
         self.engine = make_engine(f"sqlite:///{folder / 'till.db'}")
-        self.place = ensure_place(self.engine, **_store(store_id, terminal))
+        self.place = ensure_place(self.engine, **demo_place(store_id, terminal))
         self.cashier = by_code(self.engine, "1")
 
     def pickup(self, site, order, picks):

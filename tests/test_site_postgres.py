@@ -38,7 +38,7 @@ from data.reports import close_day
 from data.sales import commit_refund, commit_sale, refundable
 from data.types import utcnow
 from tests.carts import paid_cart
-from tests.pg import throwaway_database
+from tests.pg import demo_place, throwaway_database
 from tests.conftest import COFFEE, DEMO_TOML, GREENS, HIGHLIGHTER, MILK, WATER
 
 PG_URL = os.environ.get("TILL_TEST_PG_URL")
@@ -47,11 +47,6 @@ CLOSED = "postgresql+psycopg://postgres@127.0.0.1:1/postgres"
 RICE = "8850000000041"  # RC-001
 EGGS = "8850000000089"  # EG-001
 LONG_AGO = "2000-01-01 00:00:00"
-
-
-def _store(store_id: str, terminal: str) -> dict:
-    return dict(store_id=store_id, store_name=f"Store {store_id}", terminal=terminal, currency="THB", locale="th_TH",
-                timezone="Asia/Bangkok", prices_include_vat=True, cash_rounding=Decimal("0.25"))
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +58,8 @@ def site_url():
     with throwaway_database("till_site") as url:
         engine = make_engine(url)
         upgrade(engine)
-        seed_demo(engine, ensure_place(engine, **_store("BKK01", "SITE")), products=300)
-        ensure_place(engine, **_store("BKK02", "SITE"))
+        seed_demo(engine, ensure_place(engine, **demo_place("BKK01", "SITE")), products=300)
+        ensure_place(engine, **demo_place("BKK02", "SITE"))
         engine.dispose()
         yield url
         site.forget(url)
