@@ -48,6 +48,7 @@ class TillApp(App):
         self.printer_state = "ok" if ctx.printer.enabled else "none"
         self.pending_scans: deque[str] = deque()
         self.site_state = None  # app.site_link.SiteState once the site has been tried
+        self._export_worker = None
 
     @property
     def export_targets(self):
@@ -176,8 +177,17 @@ class TillApp(App):
         if self.spooler is not None:
             self.post_message(SpoolDrained(self.spooler.drain()))
 
-    @work(thread=True, exclusive=True, group="exports", exit_on_error=False)
-    def deliver_exports(self) -> None:
+    def deliver_exports(self):
+        """One delivery pass in a worker; while one runs, asking again joins it (a thread cannot be
+        stopped, so replacing it would only run two passes at once)."""
+        running = self._export_worker
+        if running is not None and not running.is_finished:
+            return running
+        self._export_worker = self._deliver_exports()
+        return self._export_worker
+
+    @work(thread=True, group="exports", exit_on_error=False)
+    def _deliver_exports(self) -> None:
         from app.exports import run_once
 
         try:
