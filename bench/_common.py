@@ -219,3 +219,15 @@ def load() -> None:
         print(f"  (load average {one:.2f} / {five:.2f} on {os.cpu_count()} CPUs)", flush=True)
     except OSError:
         pass
+
+
+def open_app(home: Path):
+    """The demo home's engine (migrated), place and cashier "1", as the CLI opens them."""
+    from app.cli import _engine_for
+    from app.config import load_settings
+    from app.tui import place_from_settings
+    from data.operators import by_code
+
+    settings = load_settings(home)
+    engine = _engine_for(settings)
+    return engine, place_from_settings(settings, engine), by_code(engine, "1")

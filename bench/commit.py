@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fmt_ms, header, load, percentile, report, work_copy  # noqa: E402
+from _common import fmt_ms, header, load, open_app, percentile, report, work_copy  # noqa: E402
 
 SALES = 500
 LINES = 3
@@ -74,18 +74,6 @@ def make_sales(engine, place, count: int, seed: int, prefix: str):
         payment.apply(CASH if n % 3 else CARD)
         out.append((cart, totals, payment))
     return out
-
-
-def open_app(home: Path):
-    from app.cli import _engine_for
-    from app.config import load_settings
-    from app.tui import place_from_settings
-    from data.operators import by_code
-
-    settings = load_settings(home)
-    engine = _engine_for(settings)
-    place = place_from_settings(settings, engine)
-    return engine, place, by_code(engine, "1")
 
 
 def raw_rows(place, cashier_id: int, sales: list) -> list[tuple]:

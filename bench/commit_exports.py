@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from _common import fmt_ms, header, load, percentile, report, work_copy
-from commit import BLOCK, SALES, WARMUP, make_sales, open_app
+from _common import fmt_ms, header, load, open_app, percentile, report, work_copy
+from commit import BLOCK, SALES, WARMUP, make_sales
 
 def targets():
     from data.outbox import ExportTarget

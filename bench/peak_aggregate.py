@@ -24,23 +24,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fmt_ms, header, load, median, report, work_copy  # noqa: E402
+from _common import fmt_ms, header, load, median, open_app, report, work_copy  # noqa: E402
 
 SALES = 50_000
 RUNS = 5
 TARGET_SECONDS = 2.0
 BKK = ZoneInfo("Asia/Bangkok")
-
-
-def open_app(home: Path):
-    from app.cli import _engine_for
-    from app.config import load_settings
-    from app.tui import place_from_settings
-    from data.operators import by_code
-
-    settings = load_settings(home)
-    engine = _engine_for(settings)
-    return engine, place_from_settings(settings, engine), by_code(engine, "1")
 
 
 def seed(engine, place, cashier, day, count: int, seed: int = 13) -> dict:
