@@ -110,10 +110,10 @@ class TillContext:
 
 
 def offline_reason(exc: BaseException) -> str:
-    """One line: drivers and SQLAlchemy add lines of background the cashier does not need."""
-    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
-    text = str(cause).strip().splitlines()
-    return text[0][:160] if text else exc.__class__.__name__
+    """One line; a wrapper's cause when it has no driver error of its own (DatabaseError from upgrade)."""
+    from data.text import one_line
+
+    return one_line(exc if getattr(exc, "orig", None) is not None or exc.__cause__ is None else exc.__cause__)
 
 
 def _is_connect_error(exc) -> bool:

@@ -46,10 +46,7 @@ class DaySales:
         return self.sales - self.refunds
 
 
-def _money(v) -> Decimal:
-    if v is None:
-        return ZERO
-    return v if isinstance(v, Decimal) else Decimal(str(v))
+_summed = _S.c.total.type.of_aggregate  # SUM() of a money column
 
 
 def day_bounds(day: date, timezone: str, cutoff: time = time(0, 0)) -> tuple[datetime, datetime]:
@@ -79,8 +76,8 @@ def sales_by_day(engine: Engine, store_id: str | None, *, timezone: str, cutoff:
                 row = per_store.setdefault(sid, {"receipts": 0, "sale": ZERO, "refund": ZERO, "deposit": ZERO,
                                                  "vat": ZERO})
                 row["receipts"] += count
-                row[kind if kind in ("sale", "refund", "deposit") else "sale"] += _money(total)
-                row["vat"] += _money(vat) * (-1 if kind == "refund" else 1)
+                row[kind if kind in ("sale", "refund", "deposit") else "sale"] += _summed(total)
+                row["vat"] += _summed(vat) * (-1 if kind == "refund" else 1)
             for sid in sorted(per_store):
                 r = per_store[sid]
                 out.append(DaySales(day.isoformat(), sid, r["receipts"], r["sale"], r["refund"], r["deposit"],
@@ -107,7 +104,8 @@ class ZRow:
 
     @property
     def sales_total(self) -> Decimal:
-        return _money(self.report.get("sales_total"))
+        value = self.report.get("sales_total")  # the kept Z's JSON: a decimal string
+        return Decimal(value) if value is not None else ZERO
 
 
 def z_reports(engine: Engine, store_id: str | None, *, limit: int = 200) -> list[ZRow]:

@@ -371,10 +371,7 @@ def _kind_sign():
     return case((ReservationEntry.kind == "reserve", 1), else_=-1)
 
 
-def _qty(v) -> Decimal:
-    if isinstance(v, Decimal):
-        return v
-    return ReservationEntry.__table__.c.quantity.type.process_result_value(v, None) if v else ZERO
+_qty = ReservationEntry.__table__.c.quantity.type.of_aggregate
 
 
 @dataclass(frozen=True)

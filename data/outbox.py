@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from data.db import read_session, write_session, writer
 from data.models import ConnectorState, ExportAttempt, ExportJob
-from data.types import encode_json, utcnow
+from data.types import as_utc, encode_json, utcnow
 
 DEFAULT_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400)
 STATES = ("pending", "in_flight", "retry_wait", "uncertain", "blocked", "dead", "succeeded", "skipped", "cancelled")
@@ -282,11 +282,7 @@ def backlog(engine: Engine, connector: str) -> tuple[int, datetime | None]:
             select(func.count(), func.min(_JOB.c.created_at)).where(
                 _JOB.c.connector == connector,
                 _JOB.c.state.in_(("pending", "retry_wait", "in_flight", "uncertain", "blocked", "dead")))).one()
-    if oldest is not None and not isinstance(oldest, datetime):
-        oldest = datetime.fromisoformat(str(oldest))
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return int(count or 0), oldest
+    return int(count or 0), as_utc(oldest)
 
 
 @dataclass(frozen=True)

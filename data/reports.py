@@ -80,11 +80,7 @@ def compute(conn: Connection, place: Place, *, kind: str, now: datetime, cutoff:
     ).where(in_period)).one()
     money = Sale.__table__.c.total.type
 
-    def dec(v) -> Decimal:
-        """SQLAlchemy types some aggregates (Decimal back) but not arithmetic on them (scaled int back)."""
-        if v is None:
-            return ZERO
-        return v if isinstance(v, Decimal) else money.process_result_value(v, None)
+    dec = money.of_aggregate
 
     sales_count, sales_total, refunds_count, refunds_total = row[0], dec(row[1]), row[2], dec(row[3])
     discounts, rounding = dec(row[4]), dec(row[5])

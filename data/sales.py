@@ -350,7 +350,7 @@ def refund_deposit(engine: Engine, place: Place, operator: OperatorInfo, approve
         if deposit is None or deposit.kind != "deposit":
             raise SaleError(f"{deposit_receipt} is not a deposit receipt")
         given = s.exec(select(func.coalesce(func.sum(Sale.total), 0)).where(Sale.refund_of_id == deposit.id)).one()
-        given = given if isinstance(given, Decimal) else Sale.__table__.c.total.type.process_result_value(given, None)
+        given = Sale.__table__.c.total.type.of_aggregate(given)
         if payment.total > deposit.total - (given or ZERO):
             raise SaleError(f"only {deposit.total - (given or ZERO)} of deposit {deposit_receipt} is left to give back")
         number = next_receipt_number(s, place)

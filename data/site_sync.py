@@ -414,7 +414,7 @@ def outbox_status(till: Engine, connectors: Sequence[tuple[str, str]]) -> list[C
     """Per configured (name, kind): jobs waiting, jobs someone has to look at, the oldest waiting
     one, the latest error."""
     from data.models import ExportJob
-    from data.types import UTCDateTime
+    from data.types import as_utc
 
     j = ExportJob.__table__
     counts: dict[str, dict] = {}
@@ -427,10 +427,7 @@ def outbox_status(till: Engine, connectors: Sequence[tuple[str, str]]) -> list[C
                 row["failed"] += n
             else:
                 row["waiting"] += n
-                if isinstance(oldest, str):
-                    oldest = UTCDateTime().process_result_value(oldest, None)
-                elif oldest is not None and oldest.tzinfo is None:
-                    oldest = oldest.replace(tzinfo=UTC)
+                oldest = as_utc(oldest)
                 row["oldest"] = oldest if row["oldest"] is None else min(row["oldest"], oldest)
         errors: dict[str, str] = {}
         for name, err in conn.execute(

@@ -17,3 +17,11 @@ def printable(value: object) -> str:
     text = _CONTROL.sub("", text)
     # Bidi overrides and other format characters can reorder what the operator sees.
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch == "\u200d")
+
+
+def one_line(exc: BaseException, limit: int = 160) -> str:
+    """An error as one line for a person: database drivers (SQLAlchemy's `orig`) add lines of background
+    nobody at a till needs."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return (lines[0] if lines else exc.__class__.__name__)[:limit]

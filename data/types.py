@@ -43,6 +43,13 @@ class ScaledDecimal(TypeDecorator):
             return short
         return exact.normalize()
 
+    def of_aggregate(self, value) -> Decimal:
+        """SUM() and the like over such a column: SQLAlchemy types some aggregates (a Decimal back) but
+        not arithmetic on them (the scaled integer back); nothing to sum is zero."""
+        if value is None:
+            return Decimal(0)
+        return value if isinstance(value, Decimal) else self.process_result_value(value, None)
+
     @property
     def python_type(self):
         return Decimal
@@ -74,11 +81,17 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        return as_utc(value)
+
+
+def as_utc(value) -> datetime | None:
+    """A stored UTC time as the database hands it back (naive, or text from an aggregate such as
+    MIN() on SQLite) made aware."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
 
 
 class EncodedJSON(str):

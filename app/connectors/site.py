@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from data import site_sync
 from data.db import DatabaseError, make_engine, upgrade
 from data.outbox import ClaimedJob, Outcome
+from data.text import one_line
 
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
@@ -54,9 +55,8 @@ def is_connectivity(exc: BaseException) -> bool:
 
 
 def reason(exc: BaseException) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return (lines[0] if lines else exc.__class__.__name__)[:300]
+    """The database's words, kept longer than on screen: they go on the job for support to read."""
+    return one_line(exc, 300)
 
 
 def deliver(till: Engine, url: str, jobs: Sequence[ClaimedJob]) -> list[tuple[ClaimedJob, Outcome]]:

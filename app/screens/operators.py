@@ -26,11 +26,11 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Static
 from data import operator_admin
 from data.operator_admin import AdminError, OperatorRow
 from data.operators import PERMISSIONS, OperatorInfo
-from data.text import printable
+from data.text import one_line, printable
 from widgets.cart_table import right
 from widgets.dialogs import ConfirmDialog
 from widgets.key_footer import KeyFooter
-from app.screens.save_dialog import FormDialog, SaveDialog, Toggle, one_line
+from app.screens.save_dialog import FormDialog, SaveDialog, Toggle
 from widgets.status_bar import StatusBar
 
 log = logging.getLogger("till.console")

@@ -22,13 +22,13 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.screens.save_dialog import FormDialog, Toggle, one_line
+from app.screens.save_dialog import FormDialog, Toggle
 from data import product_admin
 from data.barcodes import BarcodeError, validate_gtin
 from data.money import fmt_money
 from data.operators import OperatorInfo
 from data.product_admin import ProductDetail, ProductEdit, ProductRow
-from data.text import printable
+from data.text import one_line, printable
 from widgets.cart_table import right
 from widgets.dialogs import Prompt
 from widgets.key_footer import KeyFooter

@@ -14,15 +14,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Static
 
-from data.text import printable
+from data.text import one_line, printable
 
 log = logging.getLogger("till.console")
 T = TypeVar("T")
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return text[0][:160] if text else exc.__class__.__name__
 
 
 class Toggle(Checkbox):
