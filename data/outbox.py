@@ -168,7 +168,6 @@ _DUE = (select(_JOB.c.id, _JOB.c.connector, _JOB.c.kind, _JOB.c.event, _JOB.c.id
         .order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(bindparam("b_limit")))
 _UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("b_id"))
 _UPDATE_ATTEMPT = update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("b_id"))
-_NEW_ATTEMPT = _ATTEMPT.insert().returning(_ATTEMPT.c.id)
 _SENT_BEFORE = (select(_ATTEMPT.c.id).where(_ATTEMPT.c.job_id == bindparam("b_job"),
                                              _ATTEMPT.c.outcome.not_in(NOT_SENT)).limit(1))
 _RNG = random.Random()
@@ -186,23 +185,33 @@ def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: d
 
 def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: datetime, states: Sequence[str],
               history: bool) -> list[ClaimedJob]:
-    claimed = []
     rows = conn.execute(_DUE, {"b_connector": connector, "b_states": list(states), "b_now": now,
                                "b_limit": limit}).all()
-    for job in rows:
-        conn.execute(_UPDATE_JOB, {"b_id": job.id, "state": "in_flight", "lease_owner": owner,
-                                   "lease_expires_at": now + timedelta(seconds=LEASE_SECONDS), "updated_at": now})
-        attempt_no = job.attempt_count + 1
-        sent_before = False
-        if history:
-            sent_before = conn.execute(_SENT_BEFORE, {"b_job": job.id}).first() is not None
-        attempt_id = conn.execute(_NEW_ATTEMPT, {
-            "job_id": job.id, "attempt_no": attempt_no, "started_at": now, "outcome": "started",
-            "response_body": "", "error": "", "request_headers": {}}).scalar_one()
-        claimed.append(ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                                  attempt_no, attempt_id, job.source_id, job.business_date,
-                                  previous_state=job.state, sent_before=sent_before))
-    return claimed
+    return _lease(conn, rows, owner, now, history)
+
+
+_LEASE = (update(_JOB).where(_JOB.c.id.in_(bindparam("b_ids", expanding=True)))
+          .values(state="in_flight", lease_owner=bindparam("b_owner"), lease_expires_at=bindparam("b_until"),
+                  updated_at=bindparam("b_now")))
+_NEW_ATTEMPTS = _ATTEMPT.insert().returning(_ATTEMPT.c.id, sort_by_parameter_order=True)
+
+
+def _lease(conn: Connection, rows: Sequence, owner: str, now: datetime, history: bool = False) -> list[ClaimedJob]:
+    """Lease the selected jobs to `owner` and write each one's attempt row, before anything is sent.
+    With `history`, whether an earlier attempt may have reached the receiver (asked before this
+    attempt's row exists)."""
+    if not rows:
+        return []
+    sent = {job.id: conn.execute(_SENT_BEFORE, {"b_job": job.id}).first() is not None for job in rows} if history else {}
+    conn.execute(_LEASE, {"b_ids": [job.id for job in rows], "b_owner": owner,
+                          "b_until": now + timedelta(seconds=LEASE_SECONDS), "b_now": now})
+    attempt_ids = conn.execute(_NEW_ATTEMPTS, [
+        {"job_id": job.id, "attempt_no": job.attempt_count + 1, "started_at": now, "outcome": "started",
+         "response_body": "", "error": "", "request_headers": {}} for job in rows]).scalars().all()
+    return [ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
+                       job.attempt_count + 1, attempt_id, job.source_id, job.business_date,
+                       previous_state=job.state, sent_before=sent.get(job.id, False))
+            for job, attempt_id in zip(rows, attempt_ids)]
 
 
 # Jobs of an ordered connector (the site database) that hold back the ones after them: nothing later
@@ -227,17 +236,7 @@ def claim_in_order(engine: Engine, connector: str, owner: str, *, limit: int = 5
         if not due:
             return []
         rows = conn.execute(select(*_DUE.selected_columns).where(_JOB.c.id.in_(due)).order_by(_JOB.c.id)).all()
-        # Set-based: one UPDATE for the batch and one multi-row INSERT … RETURNING for its attempts.
-        conn.execute(update(_JOB).where(_JOB.c.id.in_(due)).values(
-            state="in_flight", lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS),
-            updated_at=now))
-        attempt_ids = conn.execute(_ATTEMPT.insert().returning(_ATTEMPT.c.id, sort_by_parameter_order=True), [
-            {"job_id": job.id, "attempt_no": job.attempt_count + 1, "started_at": now, "outcome": "started",
-             "response_body": "", "error": "", "request_headers": {}} for job in rows]).scalars().all()
-        return [ClaimedJob(job.id, job.connector, job.kind, job.event, job.idempotency_key, job.payload,
-                           job.attempt_count + 1, attempt_id, job.source_id, job.business_date,
-                           previous_state=job.state)
-                for job, attempt_id in zip(rows, attempt_ids)]
+        return _lease(conn, rows, owner, now)
 
 
 def finish_many(engine: Engine, results: Sequence[tuple[ClaimedJob, Outcome]], schedule: Sequence[int], *,
