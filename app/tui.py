@@ -234,11 +234,8 @@ class TillApp(App):
         self._show_progress(event.sent, event.total)
 
     def _show_progress(self, done: int, total: int | None) -> None:
-        from widgets.status_bar import StatusBar
-
-        for screen in self.screen_stack:
-            for bar in screen.query(StatusBar):
-                bar.progress(done, total)
+        for bar in self.status_bars():
+            bar.progress(done, total)
 
     @on(SiteStatus)
     def _site_status(self, event: SiteStatus) -> None:
@@ -283,14 +280,17 @@ class TillApp(App):
             parts.append(site)
         return " · ".join(parts)
 
-    def show_devices(self) -> None:
-        """Attributes down: every status bar in the stack shows the same device line."""
+    def status_bars(self):
+        """Every status bar in the screen stack: attributes go down to all of them alike."""
         from widgets.status_bar import StatusBar
 
-        text = self.device_text()
         for screen in self.screen_stack:
-            for bar in screen.query(StatusBar):
-                bar.devices = text
+            yield from screen.query(StatusBar)
+
+    def show_devices(self) -> None:
+        text = self.device_text()
+        for bar in self.status_bars():
+            bar.devices = text
 
 
 def place_from_settings(settings: Settings, engine: Engine) -> Place:
