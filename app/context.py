@@ -90,10 +90,12 @@ class TillContext:
             return fn(engine, *args, **kw)
         from sqlalchemy.exc import DBAPIError
 
+        from app.connectors.site import is_connectivity
+
         try:
             return fn(engine, *args, **kw)
         except DBAPIError as exc:
-            if exc.connection_invalidated or _is_connect_error(exc):
+            if is_connectivity(exc):
                 raise SiteOffline(f"site database offline: {offline_reason(exc)}") from None
             raise
 
@@ -114,12 +116,6 @@ def offline_reason(exc: BaseException) -> str:
     from data.text import one_line
 
     return one_line(exc if getattr(exc, "orig", None) is not None or exc.__cause__ is None else exc.__cause__)
-
-
-def _is_connect_error(exc) -> bool:
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def make_printer(settings: Settings) -> ReceiptPrinter:
