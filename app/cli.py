@@ -207,7 +207,7 @@ def _dispatch(args) -> int:
     return _run(settings)
 
 
-def _job_dict(job, attempts=None) -> dict:
+def _job_dict(job, payload=None, attempts=None) -> dict:
     def t(v):
         return v.isoformat().replace("+00:00", "Z") if v else None
 
@@ -216,7 +216,7 @@ def _job_dict(job, attempts=None) -> dict:
            "next_attempt_at": t(job.next_attempt_at), "last_status": job.last_status, "last_error": job.last_error,
            "resolution": job.resolution, "created_at": t(job.created_at), "succeeded_at": t(job.succeeded_at)}
     if attempts is not None:
-        out["payload"] = job.payload
+        out["payload"] = payload
         out["attempt_log"] = [{"attempt": a.attempt_no, "started_at": t(a.started_at), "finished_at": t(a.finished_at),
                                "outcome": a.outcome, "status": a.status_code, "error": a.error,
                                "response_body": a.response_body, "request_headers": a.request_headers}

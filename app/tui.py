@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("till.console")
+CHECKPOINT_SECONDS = 30
+"""How often the console copies the WAL back into the database file (see data.db.checkpoint)."""
 
 
 class TillApp(App):
@@ -113,6 +115,8 @@ class TillApp(App):
         from app.printing import Spooler
 
         self.spooler = Spooler(self.ctx)
+        if self.ctx.engine.dialect.name == "sqlite":
+            self.set_interval(CHECKPOINT_SECONDS, self._checkpoint)
         if any(t.live for t in self.export_targets):
             self.set_interval(5, self.deliver_exports)  # the sale screen never waits on the network
         if self.ctx.has_site and not self.ctx.settings.is_back_office:
@@ -122,6 +126,16 @@ class TillApp(App):
         if self.ctx.printer.enabled:
             self.set_interval(self.ctx.settings.printer.retry_seconds, self._retry_spool)
             self.print_spool()  # whatever a crash or a dead printer left behind
+
+    @work(thread=True, exclusive=True, group="checkpoint", exit_on_error=False)
+    def _checkpoint(self) -> None:
+        """The WAL copied back between sales, so a sale's commit does not have to (data.db.checkpoint)."""
+        from data.db import checkpoint
+
+        try:
+            checkpoint(self.ctx.engine)
+        except Exception:  # noqa: BLE001 - a busy or locked database: the next round or SQLite's backstop does it
+            log.warning("background checkpoint failed", exc_info=True)
 
     def on_unmount(self) -> None:
         if self.scanner is not None:

@@ -4,7 +4,7 @@
 data/demo.py _seed_sales builds them: a Cart, price_cart, a PaymentState with one tender. The app side
 calls commit_sale(engine, place, cashier, cart, payment) on its own copy of the 100,000-product demo
 database; the baseline runs on another copy with the app's pragmas (WAL, synchronous=NORMAL,
-foreign_keys=ON, busy_timeout) and, per sale: BEGIN IMMEDIATE, UPDATE receipt_series … RETURNING,
+foreign_keys=ON, busy_timeout, wal_autocheckpoint) and, per sale: BEGIN IMMEDIATE, UPDATE receipt_series … RETURNING,
 INSERT sale, 3 × INSERT sale_line, 3 × UPDATE stock_level, 3 × INSERT stock_move, INSERT payment,
 DELETE FROM cart_draft WHERE uid = ?, COMMIT. The baseline's values (scaled integers, timestamps) are
 prepared before its clock starts; commit_sale prices the cart itself, which is part of what it costs.
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import fmt_ms, header, load, open_app, percentile, report, work_copy  # noqa: E402
+from data.db import WAL_AUTOCHECKPOINT_PAGES  # noqa: E402
 
 SALES = 500
 LINES = 3
@@ -114,7 +115,8 @@ class RawTill:
 
     def __init__(self, home: Path, place, cashier_id: int) -> None:
         self.conn = sqlite3.connect(home / "till.db", isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000",
+                       f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.place, self.cashier_id = place, cashier_id
 

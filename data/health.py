@@ -375,12 +375,12 @@ def job_detail(engine: Engine, job_id: int) -> JobDetail | None:
     found = show_job(engine, job_id)
     if found is None:
         return None
-    job, attempts = found
+    job, payload, attempts = found
     rows = tuple(AttemptRow(a.attempt_no, a.started_at, a.finished_at, a.outcome, a.status_code, a.error,
                             a.response_body, redact_headers(a.request_headers)) for a in attempts)
     first = rows[0].started_at if rows else None
     last = rows[-1].started_at if rows else None
-    return JobDetail(_row(job, first, last), job.idempotency_key, job.payload, rows)
+    return JobDetail(_row(job, first, last), job.idempotency_key, payload, rows)
 
 
 def export_history(engine: Engine, source_type: str | None, source_id: str) -> list[JobRow]:

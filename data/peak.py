@@ -36,7 +36,7 @@ from sqlmodel import select
 
 from data import outbox
 from data.db import writer
-from data.models import ExportJob, Member, Payment, Product, Sale, SaleLine
+from data.models import ExportJob, ExportPayload, Member, Payment, Product, Sale, SaleLine
 from data.money import HUNDRED, ZERO, round_money
 from data.outbox import ExportTarget
 from data.types import utcnow
@@ -294,17 +294,21 @@ def credit_note_document(engine: Engine, cfg: PeakConfig, refund_number: str, ke
                    info={"business_date": day.isoformat(), "against": against, "total": str(expected)})
 
 
+_JOBS = select(ExportJob.__table__, ExportPayload.body.label("payload")).select_from(outbox.WITH_PAYLOAD)
+"""Job rows with their payload."""
+
+
 def _original_document(conn: Connection, cfg: PeakConfig, original, is_member: bool):
     """(reference of the PEAK document holding the original sale, its job or None)."""
     if is_member:
-        job = conn.execute(select(ExportJob).where(
+        job = conn.execute(_JOBS.where(
             ExportJob.connector == cfg.connector, ExportJob.event == MEMBER_EVENT,
             ExportJob.source_id == original.receipt_number)).first()
         if job is None:
             raise PeakBlocked(f"the original sale {original.receipt_number} was never exported to PEAK")
         return original.receipt_number, job
     day = business_date(original.created_at, cfg.timezone, cfg.cutoff)
-    for job in conn.execute(select(ExportJob).where(
+    for job in conn.execute(_JOBS.where(
             ExportJob.connector == cfg.connector, ExportJob.event == DAILY_EVENT,
             ExportJob.business_date == day.isoformat()).order_by(ExportJob.id)):
         p = job.payload or {}
@@ -444,7 +448,8 @@ def _plan(conn: Connection, cfg: PeakConfig, first: date, last: date, window_sta
         return []
     jobs: dict[str, list] = {}
     for source_id, bdate, state, payload in conn.execute(
-            select(ExportJob.source_id, ExportJob.business_date, ExportJob.state, ExportJob.payload).where(
+            select(ExportJob.source_id, ExportJob.business_date, ExportJob.state, ExportPayload.body)
+            .select_from(outbox.WITH_PAYLOAD).where(
                 ExportJob.connector == cfg.connector, ExportJob.event == DAILY_EVENT,
                 ExportJob.business_date >= first.isoformat(), ExportJob.business_date <= last.isoformat())):
         jobs.setdefault(bdate, []).append((int((payload or {}).get("supplement", 0)), state, payload or {}))

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from sqlmodel import Session, select
 
 from app.exports import target_of
-from data import peak
+from data import outbox, peak
 from data.models import ExportJob, Sale, SaleLine
 from data.payments import CARD
 from tests.conftest import COFFEE, GREENS, HIGHLIGHTER, MILK, WATER
@@ -38,7 +38,7 @@ def daily_jobs(engine) -> list[ExportJob]:
 
 
 def doc_of(engine, cfg, job: ExportJob) -> peak.PeakDoc:
-    return peak.daily_document(engine, cfg, job.payload, job.idempotency_key)
+    return peak.daily_document(engine, cfg, outbox.show_job(engine, job.id)[1], job.idempotency_key)
 
 
 def test_business_date_edges_in_bangkok_and_with_a_cutoff():
