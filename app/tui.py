@@ -7,7 +7,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,6 +15,7 @@ from app.commands import ScreenActions
 from app.config import Settings
 from app.context import TillContext, make_printer
 from app.devices.scanner import ScannerReader
+from app.idle_gc import IdleCollector
 from app.messages import (CataloguePulled, DatabaseOpened, ScanArrived, ScannerState, SiteProgress, SiteStatus,
                           SpoolDrained)
 from widgets.key_footer import key_display
@@ -51,6 +52,12 @@ class TillApp(App):
         self.pending_scans: deque[str] = deque()
         self.site_state = None  # app.site_link.SiteState once the site has been tried
         self._export_worker = None
+        self.idle_gc = IdleCollector()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.idle_gc.touched()  # typing is not idle: the full collection waits
+        await super().on_event(event)
 
     @property
     def export_targets(self):
@@ -115,6 +122,9 @@ class TillApp(App):
         from app.printing import Spooler
 
         self.spooler = Spooler(self.ctx)
+        # Start-up is done (the data layer is in): from here on full collections wait for a pause.
+        self.call_after_refresh(self.idle_gc.install)
+        self.set_interval(1.0, self.idle_gc.tick)
         if self.ctx.engine.dialect.name == "sqlite":
             self.set_interval(CHECKPOINT_SECONDS, self._checkpoint)
         if any(t.live for t in self.export_targets):
@@ -138,6 +148,7 @@ class TillApp(App):
             log.warning("background checkpoint failed", exc_info=True)
 
     def on_unmount(self) -> None:
+        self.idle_gc.uninstall()
         if self.scanner is not None:
             self.scanner.stop()
 
@@ -170,6 +181,7 @@ class TillApp(App):
         is showing, otherwise it waits (in order) until the sale screen is back."""
         from app.screens.sale import SaleScreen
 
+        self.idle_gc.touched()
         screen = self.screen
         set_query = getattr(screen, "set_query", None)  # product search, the manager's products screen
         if set_query is not None:

@@ -34,6 +34,7 @@ class StatusBar(Vertical):
         super().__init__(**kw)
         self._message_line = Static(id="status-message")
         self._place_line = Static(id="status-place")
+        self._place_shown: tuple[str, str] | None = None
         self._progress = ProgressBar(id="status-progress", show_eta=False)
 
     def compose(self) -> ComposeResult:
@@ -86,6 +87,9 @@ class StatusBar(Vertical):
         message, place = self._message_line, self._place_line
         # One line each, always: no relayout needed (it would cost a full layout pass per scan).
         message.update(Text(printable(self.message), no_wrap=True, overflow="ellipsis"), layout=False)
+        if (self.place, self.devices) == self._place_shown:
+            return  # a scan changes the message only: the second line is not painted again
+        self._place_shown = (self.place, self.devices)
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(printable(self.place), style="bold")
         if self.devices:

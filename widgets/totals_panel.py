@@ -41,6 +41,7 @@ class TotalsPanel(Vertical):
         self.items = Decimal(0)
         self.member = ""
         self._shape: tuple | None = None
+        self._last_line: str | None = None
 
     def show(self, totals: CartTotals, items: Decimal, member: str) -> None:
         """All figures at once, painted once: this runs on every scan."""
@@ -93,6 +94,7 @@ class TotalsPanel(Vertical):
         self._shape = shape
         self.query_one("#totals-figures", Static).update(grid, layout=relayout)
         self.query_one("#totals-digits", Digits).update(money(t.total if t else zero))
-        self.query_one("#totals-last", Static).update(
-            Text(f"Last {last.receipt_number}: paid {money(last.paid)}, change {money(last.change)}")
-            if last else Text(""), layout=relayout)
+        last_line = f"Last {last.receipt_number}: paid {money(last.paid)}, change {money(last.change)}" if last else ""
+        if relayout or last_line != self._last_line:  # not repainted on every scan
+            self._last_line = last_line
+            self.query_one("#totals-last", Static).update(Text(last_line), layout=relayout)
