@@ -1,9 +1,11 @@
 """F8: customer orders of this store (and, with a site database, of every store).
 
 The list loads in a worker on open and on every keystroke in the search (newest first, a page of
-them; the count says how many match). Actions work on the selection — or on the highlighted order
-when nothing is selected — and report per order what they did or why not. Enter and `n` hand back
-to the sale screen, which owns the cart: ("recall", number) or ("new", None).
+them; the count says how many match), with the detail of the order the cursor lands on unless that
+one is shown already: list and detail arrive together and are painted in one frame. Actions work on
+the selection — or on the highlighted order when nothing is selected — and report per order what
+they did or why not. Enter and `n` hand back to the sale screen, which owns the cart:
+("recall", number) or ("new", None).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from app.context import SiteOffline, TillContext
 from data import orders
@@ -32,7 +34,6 @@ from widgets.order_list import OrderList
 PAGE = 50  # a screenful and more; the summary says how many match, the search narrows
 NARROW_BELOW = 110  # below this width the detail goes under the list
 DETAIL_WIDTH = 32  # as #orders-detail in till.tcss
-DETAIL_DELAY = 0.12  # seconds of calm before the highlighted order's detail is read
 STATUS_CYCLE = ("active", None, "open", "ready", "partial", "delivered", "cancelled")
 
 
@@ -40,6 +41,7 @@ STATUS_CYCLE = ("active", None, "open", "ready", "partial", "delivered", "cancel
 class Loaded:
     rows: list
     count: int
+    detail: OrdersScreen.DetailLoaded | None = None  # of the order the cursor lands on, if not shown yet
 
 
 class OrdersScreen(Screen[tuple[str, str | None] | None]):
@@ -72,9 +74,9 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             self.seq, self.loaded = seq, loaded
 
     class DetailLoaded(Message):
-        def __init__(self, number: str, order: OrderView, history: list) -> None:
+        def __init__(self, number: str, order: OrderView, history: list, generation: int) -> None:
             super().__init__()
-            self.number, self.order, self.history = number, order, history
+            self.number, self.order, self.history, self.generation = number, order, history, generation
 
     def __init__(self, ctx: TillContext, operator: OperatorInfo, *, approve, cart_has_lines: bool = False) -> None:
         """`approve(reason, action)` is the sale screen's: a manager on the till, or a manager's PIN."""
@@ -90,9 +92,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         self.detail: OrderView | None = None
         self.busy = False
         self._binding_state: tuple | None = None
-        self._stale_detail = False  # an action changed orders: the shown detail must be read again
-        self._detail_timer = None
-        self._detail_asked = False
+        # An action changed orders: details read before it (the one shown too) are out of date.
+        self._generation = 0
+        self._detail_generation = 0
+        self._fetching: str | None = None  # the order whose detail a worker reads now
+        self._summary_text = ""
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -137,10 +141,12 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             self._summary()
             return
         self._seq += 1
-        self._load(self._seq, flt)
+        shown = self.detail.number if self.detail is not None and self._detail_generation == self._generation else None
+        self._load(self._seq, flt, self.query_one(OrderList).cursor_row, shown, self._generation)
 
     @work(thread=True, exclusive=True, group="orders-load")
-    def _load(self, seq: int, flt: OrderFilter) -> None:
+    def _load(self, seq: int, flt: OrderFilter, cursor: int, shown: str | None, generation: int) -> None:
+        """Blocking: the page of orders, and the detail of the one at `cursor` unless it is `shown`."""
         try:
             if self.ctx.has_site and seq == 1:
                 from data.pickups import link_deposits
@@ -148,17 +154,13 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
                 # Deposits taken while the site was offline join their orders now.
                 self.ctx.on_orders(lambda engine: link_deposits(self.ctx.engine, engine))
             rows, count = self.ctx.on_orders(orders.list_orders, flt, limit=PAGE, tz=self.ctx.place.timezone)
-            first = None
-            if seq == 1 and rows:
-                # Opening: the first order's detail comes with the list, not one round trip later.
-                self._detail_asked = True
-                first = self._read_detail(rows[0].number)
+            detail = None
+            if rows and (number := rows[min(cursor, len(rows) - 1)].number) != shown:
+                detail = self._read_detail(number, generation)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
             return
-        self.post_message(self.ListLoaded(seq, Loaded(rows, count)))
-        if first is not None:
-            self.post_message(first)
+        self.post_message(self.ListLoaded(seq, Loaded(rows, count, detail)))
 
     @on(ListLoaded)
     def _loaded(self, event: ListLoaded) -> None:
@@ -166,17 +168,21 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             return  # a newer keystroke's result is on its way
         self.offline = None
         self.count = event.loaded.count
+        table = self.query_one(OrderList)
         with self.app.batch_update():
-            self.query_one(OrderList).show(event.loaded.rows)
+            table.show(event.loaded.rows)  # Highlighted follows if the cursor is on another order now
+            if event.loaded.detail is not None:
+                self._detail(event.loaded.detail)
+            elif not event.loaded.rows:
+                self._no_detail()
             self._summary()
             self._refresh_bindings_if_changed()
-        self._load_detail()
 
     @on(Offline)
     def _offline(self, event: Offline) -> None:
         self.offline = event.reason
         self.query_one(OrderList).show([])
-        self.query_one("#orders-detail", Static).update("")
+        self._no_detail()
         self._results_text(Text(f"{event.reason}. Orders cannot be shown now; selling goes on (Esc).",
                                 style="bold"))
         self._summary()
@@ -199,8 +205,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             parts = ["site offline"]
         if self.filter_error:
             parts.append(self.filter_error)
-        # Fixed one-line box: no layout pass needed for new text (it runs on every keystroke).
-        self.query_one("#orders-summary", Label).update(Text(" · ".join(parts)), layout=False)
+        text = " · ".join(parts)
+        if text != self._summary_text:  # unchanged (most keystrokes' selection): no repaint, no frame
+            self._summary_text = text
+            # Fixed one-line box: no layout pass needed for new text (it runs on every keystroke).
+            self.query_one("#orders-summary", Label).update(Text(text), layout=False)
 
     @on(Input.Changed, "#orders-search")
     def _search_changed(self) -> None:
@@ -217,58 +226,55 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         self._summary()
         self._refresh_bindings_if_changed()
 
-    @on(DataTable.RowHighlighted, "#orders-list")
-    def _highlighted(self) -> None:
-        self._load_detail()
-
-    def _load_detail(self) -> None:
-        """Soon, not now: while someone types or holds ↓ only the order they stop at is read. The
-        first one (the dialog opening) is read at once."""
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        if self.detail is None and not self._detail_asked:
-            self._detail_asked = True
-            self._load_detail_now()
-            return
-        self._detail_timer = self.set_timer(DETAIL_DELAY, self._load_detail_now)
-
-    def _load_detail_now(self) -> None:
-        self._detail_timer = None
-        number = self.query_one(OrderList).highlighted
+    @on(OrderList.Highlighted, "#orders-list")
+    def _highlighted(self, event: OrderList.Highlighted) -> None:
+        """The cursor moved (keys, mouse, or the rows changed under it): that order's detail, at once
+        (a read is a few milliseconds; with ↓ held, a late one for an order passed by is dropped)."""
+        number = event.number
         if number is None:
-            self.detail = None
-            self.query_one("#orders-detail", Static).update(Text("no orders match", style="italic"))
-            return
-        if self.detail is not None and self.detail.number == number and not self._stale_detail:
-            return
-        self._stale_detail = False
-        self._fetch_detail(number)
+            self._no_detail()
+        elif (self.detail is None or self.detail.number != number
+              or self._detail_generation != self._generation) and self._fetching != number:
+            self._fetching = number
+            self._fetch_detail(number, self._generation)
+
+    def _no_detail(self) -> None:
+        self.detail = None
+        self.query_one("#orders-detail", Static).update("" if self.offline else Text("no orders match", style="italic"),
+                                                        layout=False)
 
     @work(thread=True, exclusive=True, group="orders-detail")
-    def _fetch_detail(self, number: str) -> None:
+    def _fetch_detail(self, number: str, generation: int) -> None:
         try:
-            loaded = self._read_detail(number)
+            loaded = self._read_detail(number, generation)
         except SiteOffline as exc:
             self.post_message(self.Offline(str(exc)))
             return
-        if loaded is not None:
-            self.post_message(loaded)
+        self.post_message(loaded or self.DetailLoaded(number, None, [], generation))
 
-    def _read_detail(self, number: str) -> DetailLoaded | None:
+    def _read_detail(self, number: str, generation: int) -> DetailLoaded | None:
         """Blocking (workers): the order and its export history; None if it is gone meanwhile."""
         try:
             order = self.ctx.on_orders(orders.get_order, number)
         except OrderError:
             return None  # the next reload drops it
         history = [] if self.ctx.has_site else _history(self.ctx.engine, number)
-        return self.DetailLoaded(number, order, history)
+        return self.DetailLoaded(number, order, history, generation)
 
     @on(DetailLoaded)
     def _detail(self, event: DetailLoaded) -> None:
+        if self._fetching == event.number:
+            self._fetching = None
+        if event.order is None or event.generation != self._generation:
+            return  # gone meanwhile, or read before an action changed it: the reload after it reads again
         if event.number != self.query_one(OrderList).highlighted:
             return
         self.detail = event.order
-        self.query_one("#orders-detail", Static).update(order_detail(event.order, self.ctx.currency, event.history))
+        self._detail_generation = event.generation
+        # The box's size is the stylesheet's, not its text's: no layout pass (two, with Textual's
+        # re-measure) for every order the cursor or a keystroke lands on.
+        self.query_one("#orders-detail", Static).update(order_detail(event.order, self.ctx.currency, event.history),
+                                                        layout=False)
 
     # -- keys --------------------------------------------------------------------------------------
     def action_search(self) -> None:
@@ -293,10 +299,10 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     def action_stock(self) -> None:
         self.dismiss(("stock", None))
 
-    @on(DataTable.RowSelected, "#orders-list")
-    def _recall(self, event: DataTable.RowSelected) -> None:
+    @on(OrderList.Activated, "#orders-list")
+    def _recall(self, event: OrderList.Activated) -> None:
         event.stop()
-        self.dismiss(("recall", event.row_key.value))
+        self.dismiss(("recall", event.number))
 
     def _chosen(self) -> list[str]:
         return self.query_one(OrderList).chosen()
@@ -358,10 +364,9 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             self.app.bell()
         if any(r.ok for r in event.results) and event.action in ("copies", "picking", "delivered", "cancel"):
             self.app.print_spool()
-        table = self.query_one(OrderList)
-        table.selected.clear()
+        self.query_one(OrderList).clear_selection()
         self.selected_count = 0
-        self._stale_detail = True
+        self._generation += 1
         self.reload()
 
     def _results_text(self, text: Text) -> None:
