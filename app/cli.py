@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
+    if (args.command or "run") == "run":
+        from app.idle_gc import hold_for_startup
+
+        hold_for_startup()  # the console turns collection back on once it is up
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

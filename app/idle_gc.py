@@ -6,7 +6,7 @@ steady scanning it came about every 50 scans, so the scans that arrived meanwhil
 was most of the serial-scan p99). The console instead freezes what start-up built (it lives as long
 as the process), turns the automatic full collection off, and runs it itself once input has paused
 for a second, or after a minute of non-stop selling at the latest. Young generations are collected
-as usual."""
+as usual. Before all that, start-up runs with no collection at all (hold_for_startup)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ import gc
 import time
 
 OFF = 1_000_000  # a generation-2 threshold that is never reached: the full collection is ours
+
+
+def hold_for_startup() -> None:
+    """No collections at all while the console starts (`till run`): the imports and the first
+    screen make several hundred thousand objects that live as long as the process, and collecting
+    while they were made was over a tenth of start-up. IdleCollector.install turns it back on."""
+    gc.disable()
 
 
 class IdleCollector:
@@ -38,6 +45,7 @@ class IdleCollector:
         gc.collect()
         gc.freeze()
         gc.set_threshold(self._saved[0], self._saved[1], OFF)
+        gc.enable()  # held since start-up (hold_for_startup)
         self.last_full = self._clock()
 
     def uninstall(self) -> None:
@@ -46,6 +54,7 @@ class IdleCollector:
             return
         gc.set_threshold(*self._saved)
         gc.unfreeze()
+        gc.enable()
         self._saved = None
 
     def touched(self) -> None:

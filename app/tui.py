@@ -114,6 +114,7 @@ class TillApp(App):
         if event.ok:
             self._database_opened()
         else:
+            self.idle_gc.install()  # start-up is over, if not the way it should be
             for screen in self.screen_stack:
                 if hasattr(screen, "database_failed"):
                     screen.database_failed(self.ctx.error or "cannot open the database")

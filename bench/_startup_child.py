@@ -2,8 +2,8 @@
 
     python bench/_startup_child.py till|bare HOME OUT.json
 
-"till" builds the console exactly as `till run --home HOME` does (app.cli: setup_logging, load_settings,
-console_for) and is ready when the LoginScreen is the active screen with its operator
+"till" builds the console exactly as `till run --home HOME` does (app.cli.main: hold_for_startup,
+setup_logging, load_settings, console_for) and is ready when the LoginScreen is the active screen with its operator
 Input focused and that state has been painted once. "bare" is a plain Textual app with Header, Input,
 DataTable and Footer, ready when its Input is focused and painted. Timestamps are CLOCK_MONOTONIC, the
 same clock the parent read just before spawning this process.
@@ -29,6 +29,9 @@ def now() -> float:
 
 def build_till(home: Path):
     from app.cli import console_for, setup_logging
+    from app.idle_gc import hold_for_startup
+
+    hold_for_startup()  # as app.cli.main does for `till run`
     from app.config import load_settings
 
     marks = {"imported": now()}

@@ -60,3 +60,18 @@ async def test_the_console_holds_full_collections_while_it_runs(make_till):
         await pilot.press("1")
         assert app.idle_gc.last_input > last  # a key press counts as the cashier being busy
     assert gc.get_threshold() == before and not app.idle_gc.installed
+
+
+def test_start_up_runs_without_collections_until_the_console_is_up():
+    from app.idle_gc import hold_for_startup
+
+    collector = IdleCollector()
+    try:
+        hold_for_startup()
+        assert not gc.isenabled()
+        collector.install()
+        assert gc.isenabled() and gc.get_threshold()[2] == OFF
+    finally:
+        collector.uninstall()
+        gc.enable()
+    assert gc.isenabled()

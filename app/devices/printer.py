@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.devices.escpos_text import write_line
 from data.text import printable
 
 
@@ -152,6 +151,8 @@ class ReceiptPrinter:
         """Blocking; call from a worker thread. Raises PrinterError with a message for the cashier."""
         if not self.enabled:
             raise PrinterError("no printer is configured")
+        from app.devices.escpos_text import write_line  # code pages and raster fallback: not needed at start-up
+
         with self._lock:
             try:
                 device = self._open()
