@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -250,6 +249,8 @@ def default_home() -> Path:
     env = os.environ.get("TILL_HOME")
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only when neither --home nor TILL_HOME says where
+
     return platformdirs.user_data_path("till", appauthor=False)
 
 
