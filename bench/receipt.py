@@ -95,7 +95,7 @@ def main() -> int:
     engine = _engine_for(settings)
     place = place_from_settings(settings, engine)
 
-    import app.devices.printer as printer_mod
+    import app.devices.escpos_text as printer_mod  # print_job imports write_line from here on each job
     from app.devices.printer import PrintJob, ReceiptPrinter
     from app.devices.receipt_layout import layout_receipt
     from app.printing import receipt_lines

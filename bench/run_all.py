@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, OUT, RESULT_TAG, demo_home  # noqa: E402
 
 BENCHMARKS = ["startup", "scan", "search", "commit", "commit_exports", "xreport", "serial_scan", "receipt",
-              "peak_aggregate", "delivery", "catchup", "inventory", "orders_list"]
+              "peak_aggregate", "delivery", "catchup", "inventory", "orders_list", "orders_dialog"]
 TIME_LIMIT = 180
 
 
