@@ -3,6 +3,10 @@
 Head office changes products and operators at the site; each change bumps the row's `updated_at`.
 A till remembers (in sync_state) the newest `updated_at` it has taken and asks for rows from there on,
 in keyset pages, so a first pull of 100,000 products and a pull of one price change are the same code.
+A change is stamped when it is made and becomes visible when its transaction commits, so a slow
+writer (or a back-office machine whose clock runs behind) can commit a row stamped before rows a till
+has already taken: each pull therefore reads again the OVERLAP before its mark and takes from there
+what it does not have at that time stamp.
 The site is the truth for what it sends: a product's barcodes become the site's set for it.
 Rows the site made itself from till records (placeholders) are never sent back.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -20,9 +24,11 @@ from data.catalog import search_text_for
 from data.db import writer
 from data.models import Barcode, Operator, Product, SyncState
 from data.site_sync import NOT_PULLED, PLACEHOLDER_PIN
-from data.types import utcnow
+from data.types import as_utc, utcnow
 
 PAGE = 2000
+OVERLAP = timedelta(minutes=5)
+"""How far before its mark a pull reads again (longer than a site write transaction takes)."""
 _PR, _BC, _OP, _SS = Product.__table__, Barcode.__table__, Operator.__table__, SyncState.__table__
 PRODUCTS_MARK, OPERATORS_MARK = "pull.products", "pull.operators"
 Progress = Callable[[str, int, int], None]
@@ -61,6 +67,30 @@ def _after(table, at: datetime, last_id: int):
     return or_(table.c.updated_at > at, and_(table.c.updated_at == at, table.c.id > last_id))
 
 
+def _window(at: datetime, last_id: int) -> tuple[datetime, int]:
+    """Where a pull starts reading: OVERLAP before its mark, never down to the epoch rows (placeholders)."""
+    if at <= NOT_PULLED:
+        return at, last_id
+    start = at - OVERLAP
+    return (start, 0) if start > NOT_PULLED else (NOT_PULLED, 2**31 - 1)
+
+
+def _unseen(conn: Connection, table, key, rows, mark: tuple[datetime, int]) -> list:
+    """The rows to apply: those past the mark, and those before it (read again in the overlap) that
+    the till does not have at the same time stamp, i.e. ones committed late."""
+    again = [r for r in rows if _key(r) <= mark]
+    if not again:
+        return list(rows)
+    have = {k: as_utc(at) for k, at in conn.execute(select(table.c[key], table.c.updated_at)
+                                                   .where(table.c[key].in_([getattr(r, key) for r in again])))}
+    known = {id(r) for r in again if have.get(getattr(r, key)) == as_utc(r.updated_at)}
+    return [r for r in rows if id(r) not in known]
+
+
+def _key(row) -> tuple[datetime, int]:
+    return as_utc(row.updated_at), row.id
+
+
 def pull(site: Engine, till: Engine, *, progress: Progress | None = None, page: int = PAGE) -> PullResult:
     result = PullResult()
     _pull_products(site, till, result, progress, page)
@@ -80,7 +110,8 @@ def pending_products(site: Engine, till: Engine) -> int:
 
 def _pull_products(site: Engine, till: Engine, result: PullResult, progress: Progress | None, page: int) -> None:
     with till.connect() as conn:
-        at, last_id = _mark(conn, PRODUCTS_MARK)
+        mark = _mark(conn, PRODUCTS_MARK)
+    at, last_id = _window(*mark)
     total = pending_products(site, till) if progress else 0
     columns = (_PR.c.id, _PR.c.sku, _PR.c.name, _PR.c.name_en, _PR.c.price, _PR.c.vat_rate, _PR.c.active,
                _PR.c.external_ids, _PR.c.updated_at)
@@ -95,10 +126,13 @@ def _pull_products(site: Engine, till: Engine, result: PullResult, progress: Pro
                                           .where(_BC.c.product_id.in_(list(codes))).order_by(_BC.c.id)):
                 codes[pid].append(code)
         with writer(till).begin() as conn:
-            result.barcodes += _apply_products(conn, rows, codes)
-            at, last_id = rows[-1].updated_at, rows[-1].id
-            _set_mark(conn, PRODUCTS_MARK, at, last_id)
-        result.products += len(rows)
+            fresh = _unseen(conn, _PR, "sku", rows, mark)
+            if fresh:
+                result.barcodes += _apply_products(conn, fresh, codes)
+            at, last_id = _key(rows[-1])
+            if (at, last_id) > mark:
+                _set_mark(conn, PRODUCTS_MARK, at, last_id)
+        result.products += len(fresh)
         if progress:
             progress("products", result.products, max(total, result.products))
         if len(rows) < page:
@@ -166,7 +200,8 @@ def _apply_products(conn: Connection, rows, codes: dict[int, list[str]]) -> int:
 
 def _pull_operators(site: Engine, till: Engine, result: PullResult) -> None:
     with till.connect() as conn:
-        at, last_id = _mark(conn, OPERATORS_MARK)
+        mark = _mark(conn, OPERATORS_MARK)
+    at, last_id = _window(*mark)
     columns = (_OP.c.id, _OP.c.code, _OP.c.name, _OP.c.role, _OP.c.pin_hash, _OP.c.discount_limit_pct,
                _OP.c.active, _OP.c.permissions, _OP.c.locked_until, _OP.c.updated_at)
     with site.connect() as conn:
@@ -175,7 +210,7 @@ def _pull_operators(site: Engine, till: Engine, result: PullResult) -> None:
     if not rows:
         return
     with writer(till).begin() as conn:
-        for r in rows:
+        for r in _unseen(conn, _OP, "code", rows, mark):
             if r.pin_hash == PLACEHOLDER_PIN:
                 continue  # the site knows this operator only from a till's records
             values = {"name": r.name, "role": r.role, "pin_hash": r.pin_hash, "discount_limit_pct": r.discount_limit_pct,
@@ -185,4 +220,5 @@ def _pull_operators(site: Engine, till: Engine, result: PullResult) -> None:
             if not done:
                 conn.execute(_OP.insert().values(code=r.code, failed_attempts=0, **values))
             result.operators += 1
-        _set_mark(conn, OPERATORS_MARK, rows[-1].updated_at, rows[-1].id)
+        if _key(rows[-1]) > mark:
+            _set_mark(conn, OPERATORS_MARK, *_key(rows[-1]))

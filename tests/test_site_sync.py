@@ -229,6 +229,39 @@ def test_a_price_changed_at_the_site_shows_on_the_till_after_the_pull(engine, si
     assert any(p.sku == "CF-001" for p in search(engine, "กาแฟเย็น"))
 
 
+def test_a_change_committed_late_at_the_site_is_still_pulled(engine, site_copy):
+    """A site writer stamps a change when it makes it and commits later: a till that pulled newer rows
+    meanwhile must still get it, and rows it already has are not taken (or counted) again."""
+    from datetime import timedelta
+
+    from data.catalog import lookup
+    from data.catalog_sync import OVERLAP, pull
+    from data.operators import create_operator
+    from data.types import utcnow
+
+    pull(site_copy, engine)
+    now = utcnow()
+    with site_copy.begin() as conn:
+        conn.execute(Product.__table__.update().where(Product.sku == "WT-001").values(price=Decimal("11.00"),
+                                                                                     updated_at=now))
+    assert pull(site_copy, engine).products == 1
+    with site_copy.begin() as conn:  # stamped a minute before what the till took, committed only now
+        conn.execute(Product.__table__.update().where(Product.sku == "CF-001").values(
+            price=Decimal("47.00"), updated_at=now - timedelta(minutes=1)))
+    create_operator(site_copy, "78", "Late Lek", "7878", role="cashier")
+    with site_copy.begin() as conn:
+        conn.execute(Operator.__table__.update().where(Operator.code == "78").values(
+            updated_at=now - timedelta(minutes=2)))
+    late = pull(site_copy, engine)
+    assert (late.products, late.operators) == (1, 1)
+    assert lookup(engine, COFFEE).price == Decimal("47.00") and lookup(engine, WATER).price == Decimal("11.00")
+    assert pull(site_copy, engine).changed == 0  # the overlap is read again, nothing is taken twice
+    with site_copy.begin() as conn:  # older than the overlap: out of reach, by design
+        conn.execute(Product.__table__.update().where(Product.sku == "MK-001").values(
+            price=Decimal("60.00"), updated_at=now - OVERLAP - timedelta(minutes=1)))
+    assert pull(site_copy, engine).products == 0
+
+
 def test_barcodes_follow_the_site_and_a_moved_code_moves(engine, site_copy):
     from data.catalog import lookup
     from data.catalog_sync import pull
