@@ -27,6 +27,18 @@ def now() -> float:
     return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
+def high_water_kb() -> int | None:
+    """Peak RSS so far (VmHWM), for the figure at the moment the screen is usable."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def build_till(home: Path):
     from app.cli import console_for, setup_logging
     from app.idle_gc import hold_for_startup
@@ -98,6 +110,7 @@ def main() -> int:
         a.call_after_refresh(painted.set)
         await asyncio.wait_for(painted.wait(), 30)
         result["ready"] = now()
+        result["hwm_ready_kb"] = high_water_kb()
         # Peak RSS is that of a till that can sell: wait for the database the console opens behind
         # the login screen before leaving, so the data layer counts.
         ctx = getattr(a, "ctx", None)
@@ -107,13 +120,7 @@ def main() -> int:
 
     the_app.run(headless=True, size=SIZE, auto_pilot=autopilot)
     result["exited"] = now()
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    result["vmhwm_kb"] = int(line.split()[1])
-    except OSError:
-        pass
+    result["vmhwm_kb"] = high_water_kb()
     out.write_text(json.dumps(result))
     return 0 if "ready" in result else 3
 

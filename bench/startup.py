@@ -63,6 +63,7 @@ def run_once(mode: str, home: Path) -> dict:
         "mount": data["ready"] - data["built"],
         "exit": t_reaped - data["ready"],
         "rss_kb": rusage.ru_maxrss,
+        "rss_ready_kb": data.get("hwm_ready_kb") or rusage.ru_maxrss,
     }
 
 
@@ -89,6 +90,11 @@ def main() -> int:
            t_till / t_bare <= 1.5)
     report("startup peak RSS", f"{m_till / 1024:.1f} MiB", f"{m_bare / 1024:.1f} MiB", m_till / m_bare, "≤ 1.5×",
            m_till / m_bare <= 1.5)
+    # For information: the same high-water mark taken when the login screen is usable, before the data
+    # layer (SQLAlchemy, SQLModel, the tables) has loaded behind it; the figure above includes it.
+    r_till, r_bare = med("till", "rss_ready_kb"), med("bare", "rss_ready_kb")
+    report("startup peak RSS at the login screen, before the data layer", f"{r_till / 1024:.1f} MiB",
+           f"{r_bare / 1024:.1f} MiB", r_till / r_bare, "–", None)
     return 0
 
 
