@@ -22,6 +22,7 @@ class CachedCellTable(DataTable):
     def __init__(self, *args, **kw) -> None:
         self._own_cells: LRUCache = LRUCache(self.CELL_CACHE)  # before DataTable's init clears caches
         self._own_lines: LRUCache = LRUCache(self.LINE_CACHE)
+        self._pass: tuple | None = None  # set while render_lines paints
         super().__init__(*args, **kw)
 
     def render_lines(self, crop):
@@ -35,7 +36,7 @@ class CachedCellTable(DataTable):
             self._pass = None
 
     def render_line(self, y: int) -> Strip:
-        shared = getattr(self, "_pass", None)
+        shared = self._pass
         if shared is None or self.fixed_rows:
             return super().render_line(y)
         if y >= (self.header_height if self.show_header else 0):
@@ -48,7 +49,7 @@ class CachedCellTable(DataTable):
             row_key, line_no = self._get_offsets(y)
         except LookupError:
             return super()._render_line(y, x1, x2, base_style)
-        shared = getattr(self, "_pass", None)
+        shared = self._pass
         columns, widths = (shared[1], shared[2]) if shared else (
             self.ordered_columns, tuple(column.get_render_width(self) for column in self.ordered_columns))
         row = self.rows.get(row_key)
