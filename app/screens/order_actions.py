@@ -221,8 +221,9 @@ class OrderActions:
         return view
 
     def _order_exports(self):
-        """Order events go through this till's outbox when the orders are in this till's database
-        (with a site database, the site's own outbox carries them)."""
+        """Order events go through this till's outbox when the orders are in this till's database. With
+        a site database the order changes in the site's transaction, which this till's outbox cannot
+        share, so tills export no order events there (README, Exports)."""
         return () if self.ctx.has_site else self.app.export_targets
 
     def _done(self, message: str) -> None:
