@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
             log.exception("command failed")
         print(f"till: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        import gc
+
+        gc.enable()  # if start-up stopped before the console was up (a bad config, say)
 
 
 def _home(args) -> Path:

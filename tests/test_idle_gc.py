@@ -75,3 +75,11 @@ def test_start_up_runs_without_collections_until_the_console_is_up():
         collector.uninstall()
         gc.enable()
     assert gc.isenabled()
+
+
+def test_a_run_that_fails_before_the_console_is_up_leaves_collection_on(tmp_path):
+    from app.cli import main
+
+    (tmp_path / "till.toml").write_text("[store]\nid = 'X'\nbogus_key = 1\n", encoding="utf-8")
+    assert main(["--home", str(tmp_path), "run"]) == 1  # a bad config: one line, no console
+    assert gc.isenabled()
