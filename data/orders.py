@@ -447,8 +447,9 @@ def inventory(engine: Engine, code: str, *, journal_rows: int = 50) -> Inventory
 # -- exports -------------------------------------------------------------------------------------
 
 def _emit(s: Session, exports: Sequence, event: str, order: CustomerOrder, at: datetime) -> None:
-    """order.created / order.updated into the outbox, in the order's own transaction. Each change is
-    its own export (the source carries the order's version), so a receiver sees every revision once."""
+    """order.created / order.updated into the outbox of the database that holds the order (this
+    till's, or the site's), in the order's own transaction. Each change is its own export (the
+    source carries the order's version), so a receiver sees every revision once."""
     if not exports:
         return
     s.flush()
@@ -826,18 +827,22 @@ def complete_pickup(engine: Engine, number: str, version: int, picks: dict[int, 
 
 # -- list actions --------------------------------------------------------------------------------
 
-def mark_ready(engine: Engine, numbers: Sequence[str], *, operator: str) -> list[ActionResult]:
+def mark_ready(engine: Engine, numbers: Sequence[str], *, operator: str, exports: Sequence = ()) -> list[ActionResult]:
+    """Ready for pickup, one transaction per order; each change is an order.updated (so a shop can
+    tell its customer)."""
     out = []
     for number in numbers:
         try:
             with write_session(engine) as s:
-                order = _claim(s, number, None, ("open", "partial", "ready"), "mark it ready")
-                if order.status == "ready":
-                    out.append(ActionResult(order.number, True, "already ready"))
+                if _by_number(s, number).status == "ready":  # nothing changes: no new version, no event
+                    out.append(ActionResult(number, True, "already ready"))
                     continue
-                order.status, order.updated_at = "ready", utcnow()
+                order = _claim(s, number, None, ("open", "partial"), "mark it ready")
+                at = utcnow()
+                order.status, order.updated_at = "ready", at
                 s.add(order)
                 audit.record(s, "order.ready", operator=operator, subject=order.number, store=order.store_id)
+                _emit(s, exports, "order.updated", order, at)
             out.append(ActionResult(order.number, True, "ready for pickup"))
         except OrderError as exc:
             out.append(ActionResult(number, False, str(exc)))

@@ -178,6 +178,9 @@ _DUE = (_CLAIMED
                _JOB.c.state.in_(bindparam("b_states", expanding=True)),
                _JOB.c.next_attempt_at <= bindparam("b_now"))
         .order_by(_JOB.c.next_attempt_at, _JOB.c.id).limit(bindparam("b_limit")))
+# On PostgreSQL several runners may deliver one outbox (back-office consoles, `till exports run`): each
+# takes the due rows no other runner is leasing at that moment. SQLite's BEGIN IMMEDIATE serialises.
+_DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True, of=_JOB)
 _UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("b_id"))
 _UPDATE_ATTEMPT = update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("b_id"))
 _SENT_BEFORE = (select(_ATTEMPT.c.id).where(_ATTEMPT.c.job_id == bindparam("b_job"),
@@ -197,8 +200,9 @@ def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: d
 
 def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: datetime, states: Sequence[str],
               history: bool) -> list[ClaimedJob]:
-    rows = conn.execute(_DUE, {"b_connector": connector, "b_states": list(states), "b_now": now,
-                               "b_limit": limit}).all()
+    due = _DUE_SKIP_LOCKED if conn.dialect.name == "postgresql" else _DUE
+    rows = conn.execute(due, {"b_connector": connector, "b_states": list(states), "b_now": now,
+                              "b_limit": limit}).all()
     return _lease(conn, rows, owner, now, history)
 
 

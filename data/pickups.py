@@ -106,7 +106,7 @@ def complete_pickup(local: Engine, orders_db: Engine, place: Place, operator: Op
     view = orders.complete_pickup(orders_db, pickup.order.number, pickup.order.version, pickup.picks,
                                   operator=operator.code, store_id=place.store_id, receipt_number=cart.uid,
                                   uid=cart.uid, applied=applied, void_rest=void_rest, voids=voids,
-                                  exports=exports if orders_db is local else ())
+                                  exports=exports)
     if not cart.lines:
         return "", view  # everything left was voided: nothing handed over, nothing to sell
     receipt = commit_sale(local, place, operator, cart, payment, print_receipt=print_receipt,

@@ -309,14 +309,19 @@ def test_order_events_go_through_the_outbox_once_per_revision(engine, place):
     orders.update_order(engine, view.number, view.version, "9",
                         [NewLine("CF-001", "Coffee", Decimal(3), Decimal("45.00"), Decimal("7"), line_id=line.id)],
                         view.details, exports=hooks)
+    [ready] = orders.mark_ready(engine, [view.number], operator="9", exports=hooks)
+    assert ready.ok
+    assert orders.mark_ready(engine, [view.number], operator="9", exports=hooks)[0].message == "already ready"
     orders.cancel_order(engine, view.number, operator="9", reason="test", exports=hooks)
     history = export_history(engine, "order", view.number)
     assert [(j.event, j.source_id) for j in history] == [
-        ("order.created", view.number), ("order.updated", f"{view.number}:v2"), ("order.updated", f"{view.number}:v3")]
+        ("order.created", view.number), ("order.updated", f"{view.number}:v2"), ("order.updated", f"{view.number}:v3"),
+        ("order.updated", f"{view.number}:v4")]
     from data.outbox import show_job
 
     _job, payload, _ = show_job(engine, history[1].id)
     assert payload["data"]["lines"][0]["quantity"] == "3" and payload["type"] == "order.updated"
+    assert show_job(engine, history[2].id)[1]["data"]["status"] == "ready"
 
 
 def test_a_deposit_taken_while_the_site_was_offline_joins_its_order_later(tmp_path, engine, place, cashier):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -103,7 +104,8 @@ class OrderJournal(RuleBasedStateMachine):
             return
         target = live[line % len(live)]
         qty = max(target.picked + extra, D(1))
-        self._update(o, keep_lines(o, {target.sku: qty}))
+        # By line, not by sku: an order can hold two lines of one product, picked up differently.
+        self._update(o, [replace(n, quantity=qty) if n.line_id == target.id else n for n in keep_lines(o)])
 
     @rule(index=st.integers(0, 50), code=st.sampled_from(CODES), qty=st.integers(1, 3))
     def add_line(self, index, code, qty):

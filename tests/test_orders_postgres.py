@@ -9,6 +9,7 @@ The unreachable-site tests need no server (they point at a closed port) and alwa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -17,10 +18,11 @@ import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from data import orders, pickups
+from data import orders, outbox, pickups
 from data.db import DatabaseError, make_engine, upgrade
 from data.demo import seed_demo
 from data.operators import by_code
+from data.outbox import ExportTarget
 from data.orders import OrderConflict, OrderError, OrderFilter
 from data.payments import CASH, PaymentState
 from data.places import ensure_place
@@ -156,6 +158,72 @@ def test_a_deposit_noted_while_the_site_was_down_is_added_once_on_retry(site, ti
     assert view.paid == D("40")
     again_receipt, again = pickups.take_deposit(a.engine, site, a.place, a.cashier, view, payment, uid="dep-retry")
     assert again_receipt == receipt and again.paid == D("40")
+
+
+@needs_pg
+def test_order_events_go_to_the_site_outbox_and_the_back_office_delivers_them(site, tills, settings):
+    """With orders in the site database an order's events are written to the site's outbox in the
+    order's own transaction (not to the till's), and a runner on the site database (the back office)
+    delivers them, signed, once."""
+    from app.config import ConnectorSettings
+    from app.exports import run_once
+    from data.health import export_history
+    from tests.webhook_receiver import SECRET, Receiver
+
+    a = tills["a"]
+    hooks = (ExportTarget("hq", "webhook", ("order.created", "order.updated"), True, (1,)),
+             ExportTarget("site", "site", ("sale.completed", "deposit.taken"), True, (1,)))
+    o = orders.create_order(site, a.place.store_id, "9", [new_line(a.engine, COFFEE, 1)], details(customer_name="Ice"),
+                            currency="THB", prices_include_vat=True, exports=hooks)
+    orders.mark_ready(site, [o.number], operator="9", exports=hooks)
+    history = export_history(site, "order", o.number)
+    assert [(j.connector, j.event) for j in history] == [("hq", "order.created"), ("hq", "order.updated")]
+    assert export_history(a.engine, "order", o.number) == []  # nothing in the till's own outbox
+    receiver = Receiver()
+    try:
+        office = settings.model_copy(deep=True)
+        office.connectors = [ConnectorSettings(name="hq", kind="webhook", url=receiver.url, secret=SECRET, live=True,
+                                               retry_schedule=[1, 1, 1])]
+        run_once(office, site)
+        run_once(office, site)  # nothing twice
+    finally:
+        receiver.stop()
+    got = [r for r in receiver.requests if r["valid"] and o.number in r["body"].decode()]
+    assert [json.loads(r["body"])["data"]["status"] for r in got] == ["open", "ready"]
+    assert {j.state for j in export_history(site, "order", o.number)} == {"succeeded"}
+
+
+@needs_pg
+def test_runners_sharing_the_site_outbox_never_lease_the_same_job(site):
+    """Two delivery runners on one PostgreSQL outbox, claiming at the same moment round after round:
+    each job is leased to exactly one of them."""
+    from data.db import writer
+    from data.models import ExportJob
+
+    target = ExportTarget("race", "webhook", ("order.created",), True, (1,))
+    with writer(site).begin() as conn:
+        for n in range(60):
+            outbox.enqueue(conn, [target], "order.created", "order", f"RACE-{n:03d}", {"n": n})
+    claimed: dict[str, list[int]] = {"r1": [], "r2": []}
+    barrier = threading.Barrier(2)
+
+    def runner(name: str) -> None:
+        for _ in range(12):
+            barrier.wait()
+            claimed[name] += [j.id for j in outbox.claim(site, "race", name, limit=5)]
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in claimed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    both = claimed["r1"] + claimed["r2"]
+    assert len(both) == len(set(both)) == 60
+    with site.connect() as conn:
+        from sqlalchemy import func, select
+
+        assert conn.execute(select(func.count()).select_from(ExportJob).where(
+            ExportJob.connector == "race", ExportJob.state == "in_flight")).scalar_one() == 60
 
 
 # -- the site unreachable (no server needed) ----------------------------------------------------------

@@ -221,10 +221,10 @@ class OrderActions:
         return view
 
     def _order_exports(self):
-        """Order events go through this till's outbox when the orders are in this till's database. With
-        a site database the order changes in the site's transaction, which this till's outbox cannot
-        share, so tills export no order events there (README, Exports)."""
-        return () if self.ctx.has_site else self.app.export_targets
+        """Order events go to the outbox of the database that holds the order, in the order's own
+        transaction: this till's, or with a site database the site's, which the back office delivers
+        (README, Exports). The site connector takes no order events."""
+        return self.app.export_targets
 
     def _done(self, message: str) -> None:
         self._new_sale()

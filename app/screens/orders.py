@@ -258,7 +258,7 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
             order = self.ctx.on_orders(orders.get_order, number)
         except OrderError:
             return None  # the next reload drops it
-        history = [] if self.ctx.has_site else _history(self.ctx.engine, number)
+        history = self.ctx.on_orders(_history, number)  # the order's exports are where the order is
         return self.DetailLoaded(number, order, history, generation)
 
     @on(DetailLoaded)
@@ -419,7 +419,7 @@ def run_action(ctx: TillContext, operator: OperatorInfo, action: str, numbers: l
 
     engine, place = ctx.engine, ctx.place
     if action == "ready":
-        return ctx.on_orders(orders.mark_ready, numbers, operator=operator.code)
+        return ctx.on_orders(orders.mark_ready, numbers, operator=operator.code, exports=exports)
     out: list[ActionResult] = []
     for number in numbers:
         try:
@@ -448,7 +448,7 @@ def run_action(ctx: TillContext, operator: OperatorInfo, action: str, numbers: l
             elif action == "cancel":
                 view = ctx.on_orders(orders.cancel_order, number, operator=operator.code, reason=reason,
                                      approved_by=approver.code if approver else None,
-                                     exports=() if ctx.has_site else exports)
+                                     exports=exports)
                 given = pickups.give_back_deposits(engine, ctx.orders_db(), place, operator, approver or operator,
                                                    view, reason=reason, print_receipt=ctx.printer.enabled,
                                                    exports=exports)
