@@ -834,8 +834,9 @@ def mark_ready(engine: Engine, numbers: Sequence[str], *, operator: str, exports
     for number in numbers:
         try:
             with write_session(engine) as s:
-                if _by_number(s, number).status == "ready":  # nothing changes: no new version, no event
-                    out.append(ActionResult(number, True, "already ready"))
+                found = _by_number(s, number)
+                if found.status == "ready":  # nothing changes: no new version, no event
+                    out.append(ActionResult(found.number, True, "already ready"))
                     continue
                 order = _claim(s, number, None, ("open", "partial"), "mark it ready")
                 at = utcnow()
