@@ -414,15 +414,20 @@ def orders_engine_for(settings, local):
     return engine
 
 
+def read_input(path: Path) -> bytes:
+    """An import file's bytes, or the one-line reason it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def _import_orders(settings, args) -> int:
     from data.order_import import ImportFormatError, import_orders, parse
     from data.phones import region_of
 
     path = args.file.expanduser()
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_input(path)
     try:
         raw_orders = parse(text)
     except ImportFormatError as exc:

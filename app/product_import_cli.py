@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import CliError, _engine_for
+from app.cli import CliError, _engine_for, read_input
 
 SHOWN = 50
 PROGRESS_FROM = 2000  # products; a bar on stderr when it is a terminal
@@ -26,10 +26,7 @@ def import_products_command(settings, args) -> int:
     from data.product_import import ImportFormatError, import_products
 
     path = args.file.expanduser()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CliError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = read_input(path)
     engine = _engine_for(settings)
     store = settings.store
     kw = {"encoding": args.encoding, "currency": store.currency, "dry_run": args.dry_run, "operator": "import",

@@ -34,9 +34,14 @@ class ProductInfo:
 
     @property
     def display_name(self) -> str:
-        if self.name_en and self.name_en != self.name:
-            return f"{self.name} / {self.name_en}"
-        return self.name
+        return display_name(self.name, self.name_en)
+
+
+def display_name(name: str, name_en: str) -> str:
+    """The name a cashier or manager sees: both languages when the English one differs."""
+    if name_en and name_en != name:
+        return f"{name} / {name_en}"
+    return name
 
 
 def search_text_for(sku: str, name: str, name_en: str, barcodes: list[str]) -> str:

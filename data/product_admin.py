@@ -52,9 +52,7 @@ class ProductRow:
 
     @property
     def display_name(self) -> str:
-        if self.name_en and self.name_en != self.name:
-            return f"{self.name} / {self.name_en}"
-        return self.name
+        return catalog.display_name(self.name, self.name_en)
 
 
 @dataclass(frozen=True)
