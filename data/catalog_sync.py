@@ -83,8 +83,7 @@ def _unseen(conn: Connection, table, key, rows, mark: tuple[datetime, int]) -> l
         return list(rows)
     have = {k: as_utc(at) for k, at in conn.execute(select(table.c[key], table.c.updated_at)
                                                    .where(table.c[key].in_([getattr(r, key) for r in again])))}
-    known = {id(r) for r in again if have.get(getattr(r, key)) == as_utc(r.updated_at)}
-    return [r for r in rows if id(r) not in known]
+    return [r for r in rows if _key(r) > mark or have.get(getattr(r, key)) != as_utc(r.updated_at)]
 
 
 def _key(row) -> tuple[datetime, int]:

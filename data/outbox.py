@@ -7,6 +7,7 @@ back to retry_wait without using an attempt: a till offline for days loses nothi
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,7 +80,7 @@ def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, sourc
             cur.close()
     else:
         payload_id = conn.execute(_NEW_PAYLOAD, {"body": encoded}).scalar_one()
-        written = len(conn.execute(_insert_ignoring_duplicates(conn.dialect.name), [
+        written = len(conn.execute(_pg_insert_ignoring_duplicates(), [
             {"connector": t.name, "kind": t.kind, "event": event, "source_type": source_type,
              "source_id": source_id, "revision": 1, "idempotency_key": idempotency_key(t.name, event, source_id),
              "business_date": business_date, "payload_id": payload_id, "state": state, "attempt_count": 0,
@@ -92,7 +93,6 @@ def enqueue(conn: Connection, targets: Sequence[ExportTarget], event: str, sourc
     return len(wanted)
 
 
-_INSERTS: dict[str, object] = {}
 _SQLITE_PAYLOAD = "INSERT INTO export_payload (body) VALUES (?)"
 _SQLITE_INSERT = (
     "INSERT INTO export_job (connector, kind, event, source_type, source_id, revision, idempotency_key, "
@@ -102,14 +102,14 @@ _SQLITE_INSERT = (
     "ON CONFLICT (source_id, event, revision, connector) DO NOTHING")
 
 
-def _insert_ignoring_duplicates(dialect: str):
-    """One statement for all connectors (PostgreSQL); a job that exists already is left as it is."""
-    if dialect not in _INSERTS:
-        from sqlalchemy.dialects.postgresql import insert
+@functools.cache
+def _pg_insert_ignoring_duplicates():
+    """One statement for all connectors (PostgreSQL, built on first use); a job that exists already is
+    left as it is."""
+    from sqlalchemy.dialects.postgresql import insert
 
-        _INSERTS[dialect] = insert(_JOB).on_conflict_do_nothing(
-            index_elements=["source_id", "event", "revision", "connector"]).returning(_JOB.c.id)
-    return _INSERTS[dialect]
+    return insert(_JOB).on_conflict_do_nothing(
+        index_elements=["source_id", "event", "revision", "connector"]).returning(_JOB.c.id)
 
 
 def envelope(event: str, at: datetime, data: dict) -> dict:
