@@ -5,7 +5,7 @@ parent spawns it to the moment the child has its LoginScreen mounted, the operat
 state painted once (headless, 100×30). Peak RSS of each child comes from os.wait4 (ru_maxrss).
 A third child, "bare-data", is the bare app that also loads pydantic-settings and opens the database
 with SQLModel: not a target, it shows how much of Till's peak those fixed libraries are.
-Median of N=5 runs each, after one unmeasured warm-up run of each (page caches warm; Till's own modules
+Median of N=7 runs each, after one unmeasured warm-up run of each (page caches warm; Till's own modules
 byte-compiled first, as the baseline's Textual is: see compile_sources), runs interleaved so that
 machine noise hits both alike.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, OUT, ROOT, fmt_ms, header, median, report, work_copy  # noqa: E402
 
-RUNS = 5
+RUNS = 7
 TIMEOUT = 60.0
 CHILD = BENCH / "_startup_child.py"
 
