@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from app.config import ConnectorSettings, Settings
+from app.config import ConfigError, ConnectorSettings, Settings
 from data import outbox
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def _deliver(client: httpx.Client, connector: ConnectorSettings, job: outbox.Cla
             return outbox.Outcome("blocked", error=f"connector {connector.name}: no url in till.toml")
         try:
             secret = connector.secret_value()
-        except (OSError, ValueError) as exc:
+        except (ConfigError, OSError, ValueError) as exc:  # e.g. a secret_file others may read
             return outbox.Outcome("blocked", error=f"connector {connector.name}: {exc}")
         if not secret:
             return outbox.Outcome("blocked", error=f"connector {connector.name}: no secret (secret, secret_file "

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from app import __version__
+from app.config import ConfigError
 from data import peak as docs
 from data.outbox import ClaimedJob, Outcome
 
@@ -90,7 +91,14 @@ def _hhmm(value: Any, what: str) -> time:
 
 def settings_of(connector, settings=None) -> PeakSettings:
     """The PEAK settings of a [[connectors]] entry; `settings` gives the store (branch, time zone,
-    cutoff, currency). Raises PeakConfigError naming the key."""
+    cutoff, currency). Raises PeakConfigError naming the key (or the secret file that cannot be used)."""
+    try:
+        return _settings_of(connector, settings)
+    except (ConfigError, OSError) as exc:  # a <key>_file others may read, or one that is missing
+        raise PeakConfigError(f"connector {connector.name}: {exc}") from None
+
+
+def _settings_of(connector, settings=None) -> PeakSettings:
     extra = dict(connector.model_extra or {})
     store = settings.store if settings is not None else None
     date_basis = str(extra.get("date", "payment"))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from app.config import ConnectorSettings, Settings
+from app.config import ConfigError, ConnectorSettings, Settings
 from data.health import ConnectorInfo
 
 SKEW_WARN_SECONDS = 60
@@ -39,7 +39,7 @@ def config_problem(connector: ConnectorSettings) -> str | None:
         try:
             webhook.check_url(connector.url)
             secret = connector.secret_value()
-        except (webhook.WebhookConfigError, OSError, ValueError) as exc:
+        except (webhook.WebhookConfigError, ConfigError, OSError, ValueError) as exc:
             return str(exc)
         if not secret:
             return f"no secret (secret, secret_file or TILL_CONNECTORS__{connector.name.upper()}__SECRET)"

@@ -1,0 +1,106 @@
+"""Exports seen from outside, as DESIGN.md promises them: `till exports run --once` as a subprocess, a
+real receiver on 127.0.0.1, secrets from files, a worker killed mid-send, file drops."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from app.config import load_settings
+from app.connectors import peak as peak_connector_module
+from app.exports import _rate_limited, run_once, targets
+from data.models import ExportJob
+from tests.conftest import COFFEE
+from tests.fake_peak import CONNECT_KEY, FakePeak
+from tests.peak_helpers import MEMBER, map_products, peak_connector, sell
+from tests.webhook_receiver import SECRET, Receiver
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    peak_connector_module.forget_tokens()
+    peak_connector_module._CONTACTS.clear()
+    _rate_limited.clear()
+    yield
+    peak_connector_module.forget_tokens()
+
+
+def jobs(engine) -> list[ExportJob]:
+    with Session(engine) as s:
+        return list(s.exec(select(ExportJob).order_by(ExportJob.id)))
+
+
+def till(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args, "--home", str(home)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def add_toml(home: Path, text: str) -> None:
+    path = home / "till.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
+def webhook_toml(url: str, *, name: str = "hq", secret_line: str | None = None, extra: str = "") -> str:
+    secret_line = secret_line or f'secret = "{SECRET}"'
+    return (f'[[connectors]]\nname = "{name}"\nkind = "webhook"\nurl = "{url}"\n'
+            f'{secret_line}\nevents = ["sale.completed", "day.closed"]\nlive = true\n{extra}')
+
+
+# -- a secret file that others may read --------------------------------------------------------------
+
+def test_a_secret_file_readable_by_others_blocks_its_job_and_the_others_still_go(home, engine, place, receiver,
+                                                                                tmp_path):
+    secret = tmp_path / "hq.secret"
+    secret.write_text(SECRET, encoding="utf-8")
+    secret.chmod(0o644)
+    add_toml(home, webhook_toml(receiver.url, secret_line=f'secret_file = "{secret}"'))
+    add_toml(home, webhook_toml(receiver.url, name="bi"))
+    settings = load_settings(home)
+    receipt = sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    result = till(home, "exports", "run", "--once")
+    assert "Traceback" not in result.stderr
+    by_connector = {j.connector: j for j in jobs(engine)}
+    hq, bi = by_connector["hq"], by_connector["bi"]
+    assert hq.state == "blocked" and "chmod 600" in hq.last_error and hq.attempt_count == 0
+    assert bi.state == "succeeded"  # the other connector is not held up by this one's configuration
+    assert [r["headers"]["webhook-id"] for r in receiver.requests] == [f"bi:sale.completed:{receipt}:1"]
+    # The health screen names the problem instead of failing to open.
+    from app.connectors.probe import config_problem
+
+    assert "chmod 600" in config_problem(settings.all_connectors()[0])
+    secret.chmod(0o600)  # fixed: a retry delivers it, signed with the file's secret
+    assert till(home, "exports", "retry", str(hq.id)).returncode == 0
+    assert till(home, "exports", "run", "--once").returncode == 0
+    assert {j.connector: j.state for j in jobs(engine)} == {"hq": "succeeded", "bi": "succeeded"}
+    assert receiver.requests[-1]["valid"] and receiver.requests[-1]["headers"]["webhook-id"].startswith("hq:")
+
+
+def test_a_peak_credential_file_readable_by_others_blocks_instead_of_stopping_the_run(settings, engine, place,
+                                                                                     tmp_path):
+    fake = FakePeak()
+    try:
+        map_products(engine)
+        key = tmp_path / "connect_key"
+        key.write_text(CONNECT_KEY, encoding="utf-8")
+        key.chmod(0o640)
+        settings.connectors = [peak_connector(fake.url, connect_key=None, connect_key_file=str(key))]
+        sell(engine, place, [(COFFEE, 1)], member=MEMBER, targets=targets(settings))
+        run_once(settings, engine)
+        [job] = jobs(engine)
+        assert job.state == "blocked" and "chmod 600" in job.last_error
+        assert fake.posts() == []
+    finally:
+        fake.stop()
