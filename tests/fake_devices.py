@@ -38,7 +38,9 @@ class Pty:
         os.write(self.master, data)
 
     def unplug(self) -> None:
-        for fd in (self.master, self.slave):
+        """Close both ends, once: a second call must not close fds the numbers were reused for."""
+        fds, self._closed = () if getattr(self, "_closed", False) else (self.master, self.slave), True
+        for fd in fds:
             try:
                 os.close(fd)
             except OSError:
@@ -57,12 +59,14 @@ def strip_status_queries(data: bytes) -> bytes:
 
 
 class SerialPrinter(threading.Thread):
-    """Reads what the till sends to a pty; answers DLE EOT n from `status`."""
+    """Reads what the till sends to a pty; answers DLE EOT n from `status`. With hang_up_on, it is
+    unplugged (the master closed) as soon as that status query arrives, unanswered."""
 
-    def __init__(self, pty: Pty, status: dict[int, int] | None = ONLINE) -> None:
+    def __init__(self, pty: Pty, status: dict[int, int] | None = ONLINE, *, hang_up_on: int | None = None) -> None:
         super().__init__(daemon=True)
         self.pty = pty
         self.status = status
+        self.hang_up_on = hang_up_on
         self.received = bytearray()
         self._halt = threading.Event()
         self.start()
@@ -85,6 +89,9 @@ class SerialPrinter(threading.Thread):
                     break
                 n = pending[at + 2]
                 pending = pending[at + 3:]
+                if n == self.hang_up_on:
+                    self.pty.unplug()
+                    return
                 if self.status is not None and n in self.status:
                     os.write(self.pty.master, bytes([self.status[n]]))
             pending = pending[-2:]

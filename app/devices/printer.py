@@ -100,12 +100,26 @@ class ReceiptPrinter:
         if self.kind == "file":
             return f"file {self._file_path()}"
         if self.kind == "network":
-            return f"network {self.host or self.port}"
+            host, port = self._address()
+            return f"network {host}:{port}" if host else "network (no host)"
         if self.kind == "serial":
             return f"serial {self.port}"
         if self.kind == "usb":
             return f"usb {self.vendor}:{self.product}"
         return "no printer"
+
+    def _address(self) -> tuple[str, int]:
+        """`host` with `port` beside it (DESIGN: "host/port for network (9100)"); `host = "h:p"` and,
+        from older configs, `port = "h:p"` alone also work."""
+        if self.host:
+            host, _, port = str(self.host).partition(":")
+            port = port or str(self.port or "")
+        else:
+            host, _, port = str(self.port or "").partition(":")
+        try:
+            return host, int(port or 9100)
+        except ValueError:
+            raise PrinterError(f"[printer] port {port!r} is not a TCP port number") from None
 
     def _file_path(self) -> Path:
         path = Path(self.port or "receipts.prn")
@@ -117,13 +131,14 @@ class ReceiptPrinter:
         from escpos import printer as escpos_printer
 
         profile = self.profile or "default"
+        _known_profile(profile)
         if self.kind == "file":
             return _AppendingFile(str(self._file_path()), profile=profile)
         if self.kind == "network":
-            host, _, port = (self.host or self.port or "").partition(":")
+            host, port = self._address()
             if not host:
-                raise PrinterError("[printer] kind = network needs host (and optionally :port)")
-            device = escpos_printer.Network(host, port=int(port or 9100), timeout=5, profile=profile)
+                raise PrinterError("[printer] kind = network needs host (and optionally port)")
+            device = escpos_printer.Network(host, port=port, timeout=5, profile=profile)
             device.open()
             return device
         if self.kind == "serial":
@@ -176,15 +191,61 @@ class ReceiptPrinter:
                         # A server that accepted and went away shows here, not on sendall.
                         self.check_status(device)
                 finally:
-                    try:
-                        device.close()
-                    except Exception:  # noqa: BLE001 - closing a vanished tty raises termios.error
-                        pass
+                    _dispose(device)
             except PrinterError:
                 raise
             except Exception as exc:  # python-escpos raises many kinds; the cashier needs one line
-                reason = getattr(exc, "strerror", None) or str(exc).strip().splitlines()[0][:100] or type(exc).__name__
-                raise PrinterError(f"{self.describe()}: {reason}") from exc
+                raise PrinterError(f"{self.describe()}: {failure_reason(exc)}") from exc
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why: the operating system's words when there are some ("Connection refused",
+    "No such file or directory", "Input/output error"). python-escpos wraps them in a two-line
+    DeviceNotFoundError and pyserial in a SerialException; the first line of those says nothing."""
+    chain: list[BaseException] = []
+    node: BaseException | None = exc
+    while node is not None and all(node is not seen for seen in chain):
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    for node in reversed(chain):
+        if isinstance(node, OSError) and node.strerror and not isinstance(node.strerror, int):
+            return str(node.strerror).strip().splitlines()[0][:160]
+    for node in reversed(chain):
+        text = str(getattr(node, "msg", None) or node).strip()
+        if text:
+            return " ".join(text.split())[:160]
+    return type(exc).__name__
+
+
+def _dispose(device) -> None:
+    """Close, and make sure python-escpos' __del__ does not try again: after the printer vanished,
+    its close() raises termios.error, and the second try in __del__ prints "Exception ignored …" with
+    a traceback onto the terminal."""
+    try:
+        device.close()
+    except Exception:  # noqa: BLE001 - closing a vanished tty raises termios.error
+        raw = getattr(device, "_device", None)
+        try:
+            if raw is not None and hasattr(raw, "close"):
+                raw.close()  # the pyserial port or socket itself: no flush, just the descriptor
+        except Exception:  # noqa: BLE001
+            pass
+    device.close = _nothing
+
+
+def _nothing() -> None:
+    return None
+
+
+def _known_profile(name: str) -> None:
+    from escpos.capabilities import CAPABILITIES
+
+    profiles = CAPABILITIES["profiles"]
+    if name not in profiles:
+        import difflib
+
+        near = difflib.get_close_matches(name, list(profiles), n=1, cutoff=0.8) or ["default"]
+        raise PrinterError(f"unknown [printer] profile {name!r}; did you mean {near[0]!r}?")
 
 
 def _int(value) -> int:

@@ -1,0 +1,86 @@
+"""Printer faults with real bytes: a network printer given as host plus port, the messages a cashier
+or `till devices check` shows when a printer is missing or refuses, and a serial printer unplugged in
+the middle of a job (nothing may reach the terminal but the one line)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.devices.printer import PrinterError, PrintJob, ReceiptPrinter
+from tests.fake_devices import NetworkPrinter, Pty, SerialPrinter, free_port
+
+
+def _till(home, *args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "app", *args, "--home", str(home)], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_network_printer_host_and_port_given_apart(tmp_path):
+    """DESIGN: `port` is the printer's TCP port for kind = network (9100 by default), next to `host`."""
+    server = NetworkPrinter()
+    try:
+        printer = ReceiptPrinter("network", host="127.0.0.1", port=str(server.port), home=tmp_path)
+        assert printer.describe() == f"network 127.0.0.1:{server.port}"
+        printer.print_job(PrintJob(("host and port",), cut=True))
+        printer = ReceiptPrinter("network", host="127.0.0.1", port=server.port, home=tmp_path)  # a TOML integer
+        printer.print_job(PrintJob(("integer port",), cut=True))
+    finally:
+        server.stop()
+    assert len(server.jobs) == 2
+    assert b"host and port" in server.jobs[0] and b"integer port" in server.jobs[1]
+
+
+def test_devices_check_network_printer_with_host_and_port(home):
+    server = NetworkPrinter()
+    (home / "till.toml").write_text(f'[printer]\nkind = "network"\nhost = "127.0.0.1"\nport = "{server.port}"\n',
+                                    encoding="utf-8")
+    try:
+        result = _till(home, "devices", "check", "--wait", "0")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"printer: test page sent to network 127.0.0.1:{server.port}" in result.stdout
+    assert len(server.jobs) == 1 and b"TEST PAGE" in server.jobs[0]
+
+
+@pytest.mark.parametrize("kind", ["network", "serial"])
+def test_missing_printer_message_says_why_in_one_clear_line(tmp_path, kind):
+    if kind == "network":
+        printer, why = ReceiptPrinter("network", host=f"127.0.0.1:{free_port()}", home=tmp_path), "Connection refused"
+    else:
+        printer, why = ReceiptPrinter("serial", port=str(tmp_path / "ttyNONE"), home=tmp_path), "No such file"
+    with pytest.raises(PrinterError) as caught:
+        printer.print_job(PrintJob(("x",)))
+    message = str(caught.value)
+    assert message.startswith(printer.describe() + ": ")
+    assert why in message
+    assert "Device not found" not in message and message.count("(") == message.count(")")
+    assert "\n" not in message
+
+
+def test_unknown_profile_is_named(tmp_path):
+    printer = ReceiptPrinter("file", port="out.prn", profile="TM-NOPE", home=tmp_path)
+    with pytest.raises(PrinterError, match=r"unknown \[printer\] profile 'TM-NOPE'"):
+        printer.print_job(PrintJob(("x",)))
+
+
+def test_serial_printer_unplugged_during_a_job_leaves_no_traceback(home):
+    """The printer answers the first status query, then its cable is pulled. `till devices check`
+    says so in one line; python-escpos must not print 'Exception ignored … Traceback' when the dead
+    printer object is collected."""
+    pty = Pty()
+    printer = SerialPrinter(pty, hang_up_on=2)
+    (home / "till.toml").write_text(f'[printer]\nkind = "serial"\nport = "{pty.path}"\n', encoding="utf-8")
+    try:
+        result = _till(home, "devices", "check", "--wait", "0")
+    finally:
+        printer.stop()
+        pty.unplug()
+    assert result.returncode == 1
+    assert f"printer: serial {pty.path}: " in result.stdout
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+    assert result.stderr == ""
+
