@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.config import ConfigError, ConnectorSettings, Settings
 from data import outbox
+from data.types import utcnow
 
 if TYPE_CHECKING:
     import httpx
@@ -66,10 +67,15 @@ class SiteRun:
     sent: int = 0
 
 
-def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int = 50,
+def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, limit: int | None = None,
              site_progress=None) -> RunReport:
-    """One delivery pass over every connector. `site_progress(sent, total)` hears of each batch sent to
-    the site database (a catch-up after an outage shows a progress bar)."""
+    """One delivery pass over every connector: every job due when the pass reaches the connector is
+    tried once (`till exports run --once` leaves nothing due behind; a job whose retry falls due
+    during the pass waits for the next one). `limit`: at most that many jobs per connector.
+    `site_progress(sent, total)` hears of each batch sent to the site database (a catch-up after an
+    outage shows a progress bar)."""
+    import itertools
+
     import httpx
 
     from app.connectors import webhook
@@ -96,8 +102,10 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
             # One at a time: a job is claimed only when it is about to be sent, so stopping early
             # (410, receiver unreachable, PEAK's 429) leaves nothing leased. PEAK: one request in flight.
             # The outcome of one job and the claim of the next share one write transaction.
-            claimed = outbox.claim(engine, connector.name, owner, limit=1, states=states, history=is_peak)
-            for n in range(limit):
+            due_by = utcnow()  # after planning: the daily entries just written go in this pass
+            claimed = outbox.claim(engine, connector.name, owner, limit=1, states=states, history=is_peak,
+                                   due_by=due_by)
+            for n in (range(limit) if limit is not None else itertools.count()):
                 if not claimed:
                     break
                 job = claimed[0]
@@ -105,11 +113,11 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                 stop = (result.status == 410 or result.kind == "connectivity"
                         or (is_peak and (result.status == 429
                                          or (result.kind == "blocked" and result.error.startswith("auth:")))))
-                if stop or n == limit - 1:
+                if stop or n == (limit or 0) - 1:
                     state, claimed = outbox.finish(engine, job, result, schedule), []
                 else:
                     state, claimed = outbox.finish_and_claim(engine, job, result, schedule, owner, states=states,
-                                                             history=is_peak)
+                                                             history=is_peak, due_by=due_by)
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
                     report.delivered += 1

@@ -189,20 +189,22 @@ _RNG = random.Random()
 
 
 def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None,
-          states: Sequence[str] = ("pending", "retry_wait"), history: bool = False) -> list[ClaimedJob]:
+          states: Sequence[str] = ("pending", "retry_wait"), history: bool = False,
+          due_by: datetime | None = None) -> list[ClaimedJob]:
     """Due jobs of one connector, oldest first, leased to `owner`; the attempt row is written now,
     before any request leaves. With `history`, each job says whether an earlier attempt may have
-    reached the receiver (for receivers that do not dedupe)."""
+    reached the receiver (for receivers that do not dedupe). `due_by`: only jobs due by then (a pass
+    that started then takes each job once, even one whose retry is due again at once)."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
-        return _claim_in(conn, connector, owner, limit, now, states, history)
+        return _claim_in(conn, connector, owner, limit, now, states, history, due_by)
 
 
 def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: datetime, states: Sequence[str],
-              history: bool) -> list[ClaimedJob]:
+              history: bool, due_by: datetime | None = None) -> list[ClaimedJob]:
     due = _DUE_SKIP_LOCKED if conn.dialect.name == "postgresql" else _DUE
-    rows = conn.execute(due, {"b_connector": connector, "b_states": list(states), "b_now": now,
-                              "b_limit": limit}).all()
+    rows = conn.execute(due, {"b_connector": connector, "b_states": list(states),
+                              "b_now": now if due_by is None else min(now, due_by), "b_limit": limit}).all()
     return _lease(conn, rows, owner, now, history)
 
 
@@ -326,13 +328,13 @@ def finish(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence
 
 def finish_and_claim(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], owner: str, *,
                      states: Sequence[str] = ("pending", "retry_wait"), history: bool = False,
-                     now: datetime | None = None) -> tuple[str, list[ClaimedJob]]:
+                     now: datetime | None = None, due_by: datetime | None = None) -> tuple[str, list[ClaimedJob]]:
     """finish() and claim() of the connector's next due job in one write transaction (the runner's
     loop: one transaction per delivered job instead of two)."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
         state = _finish_in(conn, job, outcome, schedule, now, _RNG)
-        return state, _claim_in(conn, job.connector, owner, 1, now, states, history)
+        return state, _claim_in(conn, job.connector, owner, 1, now, states, history, due_by)
 
 
 def _finish_in(conn: Connection, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], now: datetime,

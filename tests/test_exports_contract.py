@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from app.config import load_settings
+from app.config import ConnectorSettings, load_settings
 from app.connectors import peak as peak_connector_module
 from app.exports import _rate_limited, run_once, targets
 from data.models import ExportJob
-from tests.conftest import COFFEE
+from tests.conftest import COFFEE, HIGHLIGHTER
 from tests.fake_peak import CONNECT_KEY, FakePeak
 from tests.peak_helpers import MEMBER, map_products, peak_connector, sell
 from tests.webhook_receiver import SECRET, Receiver
@@ -104,3 +104,27 @@ def test_a_peak_credential_file_readable_by_others_blocks_instead_of_stopping_th
         assert fake.posts() == []
     finally:
         fake.stop()
+
+
+# -- one pass delivers everything that is due --------------------------------------------------------
+
+def test_run_once_delivers_every_due_job_not_only_the_first_fifty(home, engine, place, receiver):
+    add_toml(home, webhook_toml(receiver.url))
+    settings = load_settings(home)
+    for _ in range(60):
+        sell(engine, place, [(HIGHLIGHTER, 1)], targets=targets(settings))
+    result = till(home, "exports", "run", "--once")
+    assert result.returncode == 0, result.stderr
+    assert [j.state for j in jobs(engine)] == ["succeeded"] * 60
+    assert len(receiver.documents) == 60 and len(receiver.requests) == 60
+
+
+def test_a_job_failing_fast_is_tried_once_per_pass(settings, engine, place, receiver):
+    """Delivering until nothing is due must not spin on a job whose retry is due again at once."""
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=receiver.url, secret=SECRET, live=True,
+                                             retry_schedule=[0, 0, 0, 0, 0])]
+    receiver.script = [(500, {})] * 10
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    run_once(settings, engine)
+    [job] = jobs(engine)
+    assert job.state == "retry_wait" and job.attempt_count == 1 and len(receiver.requests) == 1
