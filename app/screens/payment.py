@@ -37,7 +37,8 @@ class PaymentScreen(ModalScreen[PaymentState | None]):
         Binding("f7", "note(2)", "Note 3", id="note_3", show=False),
         Binding("f8", "note(3)", "Note 4", id="note_4", show=False),
         Binding("f9", "note(4)", "Note 5", id="note_5", show=False),
-        Binding("ctrl+u", "untender", "Undo tender", id="untender"),
+        # priority: the amount field has focus, and an Input's own Ctrl+U (delete to the left) would take it
+        Binding("ctrl+u", "untender", "Undo tender", id="untender", priority=True),
         Binding("escape", "cancel", "Back", id="pay_back"),
     ]
 

@@ -1,0 +1,71 @@
+"""Keys driven as an acceptance test drives them (one key at a time, at 80×24 and 120×40), for the
+cases an audit against DESIGN.md's "Keys" section found wrong."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from app.screens.orders import OrdersScreen
+from app.screens.payment import PaymentScreen
+from app.screens.sale import SaleScreen
+from data import orders
+from data.models import Payment, Sale
+from tests.conftest import COFFEE, MILK, WATER
+from tests.pilot import press, settle
+from widgets.dialogs import ChoiceDialog, PinPrompt
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def typed(pilot, text: str) -> None:
+    """Each character as its own key press, then Enter: what a person (or a test robot) does."""
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def log_in(pilot, operator: str = "1", pin: str = "1111") -> SaleScreen:
+    await typed(pilot, operator)
+    await typed(pilot, pin)
+    assert isinstance(pilot.app.screen, SaleScreen)
+    return pilot.app.screen
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_ctrl_u_in_payment_removes_the_last_tender(make_till, engine, size):
+    """The amount field has focus all the time; its own Ctrl+U (delete to the left) used to take the key."""
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot)
+        await typed(pilot, "2*" + MILK)  # 104.50
+        await press(pilot, "f10")
+        pay = app.screen
+        assert isinstance(pay, PaymentScreen)
+        await press(pilot, "f2")
+        await typed(pilot, "50")
+        assert pay.state.remaining == Decimal("54.50")
+        await press(pilot, "ctrl+u")
+        assert pay.state.tenders == [] and pay.state.remaining == Decimal("104.50")
+        assert "removed Card 50.00" in pay.message
+        await press(pilot, "f1")
+        await typed(pilot, "")  # exact cash: the card tender is gone
+        assert isinstance(app.screen, SaleScreen)
+    with Session(engine) as s:
+        assert [p.tender for p in s.exec(select(Payment))] == ["cash"]
+
+
+async def test_undo_tender_is_in_the_command_palette(make_till):
+    from app.commands import ScreenActions
+
+    app = make_till()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await typed(pilot, COFFEE)
+        await press(pilot, "f10")
+        await press(pilot, "f2")
+        await typed(pilot, "10")
+        names = [str(hit.display) async for hit in ScreenActions(app.screen).discover()]
+        assert "Undo tender (ctrl+u)" in names
