@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", parents=[common], help="X (running) and Z (closing) reports")
     report.add_argument("kind", choices=["x", "z"], help="x: the running report; z: close the day, or reprint one")
-    report.add_argument("--date", help="Z: reprint the kept Z of this business day (YYYY-MM-DD)")
+    report.add_argument("--date", type=_business_day, help="Z: reprint the kept Z of this business day (YYYY-MM-DD)")
     report.add_argument("--print", dest="to_printer", action="store_true", help="also print on the receipt printer")
     report.add_argument("--json", action="store_true", help="JSON instead of text")
     report.add_argument("--counted", help="Z: close the day with this blind cash count")
@@ -135,6 +135,17 @@ def _count(text: str) -> int:
     return value
 
 
+def _business_day(text: str) -> str:
+    from datetime import date
+
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -158,8 +169,10 @@ def main(argv: list[str] | None = None) -> int:
             from data.db import DatabaseError
 
             message = str(exc) if isinstance(exc, DatabaseError) else f"{exc.__class__.__name__}: {exc}"
-            log.exception("command failed")
-        print(f"till: error: {message}", file=sys.stderr)
+            if logging.getLogger().handlers:  # else logging's last resort would print the traceback on stderr
+                log.exception("command failed")
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        print(f"till: error: {lines[0] if lines else exc.__class__.__name__}", file=sys.stderr)
         return 1
     finally:
         import gc
@@ -177,6 +190,8 @@ def _home(args) -> Path:
 def _dispatch(args) -> int:
     command = args.command or "run"
     home = _home(args)
+    if home.exists() and not home.is_dir():
+        raise CliError(f"home folder {home} is not a folder")
     if command in ("demo", "seed-demo"):
         return _demo(args, home, start=command == "demo")
     if not home.is_dir():
@@ -329,18 +344,26 @@ def _report(settings, args) -> int:
         raise CliError("closing the day needs the blind count: --counted AMOUNT --operator CODE "
                        "(or F12 → Close day on the till); --date D reprints a kept Z")
     else:
+        from data.money import quantum
+
         try:
-            counted = Decimal(args.counted)
+            counted = Decimal(args.counted.strip())
         except InvalidOperation:
-            raise CliError(f"--counted {args.counted!r} is not an amount") from None
+            counted = None
+        if counted is None or not counted.is_finite() or counted < 0 \
+                or counted != counted.quantize(quantum(place.currency)):
+            raise CliError(f"--counted {args.counted!r} is not an amount of cash in {place.currency}")
         if not args.operator:
             raise CliError("--operator CODE: who closes the day")
         try:
             operator = authenticate(engine, args.operator, _read_pin(f"PIN for operator {args.operator}: "),
                                     store=place.store_id, terminal=place.terminal_code, purpose="login")
+            from app.exports import targets
+
+            exports = targets(settings)  # the same jobs as closing the day on the till (F12)
             try:
                 doc = reports.close_day(engine, place, operator, {}, counted, cutoff=cutoff,
-                                        tolerance=settings.cash.variance_tolerance)
+                                        tolerance=settings.cash.variance_tolerance, exports=exports)
             except reports.VarianceNeedsApproval as exc:
                 if not args.reason.strip():
                     raise CliError(f"{exc}; give --reason and a manager's PIN") from None
@@ -348,7 +371,7 @@ def _report(settings, args) -> int:
                                              store=place.store_id, terminal=place.terminal_code)
                 doc = reports.close_day(engine, place, operator, {}, counted, cutoff=cutoff,
                                         tolerance=settings.cash.variance_tolerance, approver=approver,
-                                        reason=args.reason)
+                                        reason=args.reason, exports=exports)
         except LoginError as exc:
             raise CliError(str(exc)) from None
     if args.json:
@@ -528,11 +551,17 @@ def _run(settings) -> int:
 def _demo(args, home: Path, *, start: bool) -> int:
     from app.config import CONFIG_NAME, DEMO_CONFIG, load_settings
 
-    home.mkdir(parents=True, exist_ok=True)
-    setup_logging(home, getattr(args, "debug", False))
     config = home / CONFIG_NAME
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot make the home folder {home}: {exc.strerror or exc}") from None
+    setup_logging(home, getattr(args, "debug", False))
     if not config.exists():
-        config.write_text(DEMO_CONFIG, encoding="utf-8")
+        try:
+            config.write_text(DEMO_CONFIG, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {config}: {exc.strerror or exc}") from None
     settings = load_settings(home)
     engine = _engine_for(settings)
     from app.tui import place_from_settings

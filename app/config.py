@@ -12,7 +12,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 CONFIG_NAME = "till.toml"
 
@@ -290,6 +290,25 @@ def _source_of(error: dict[str, Any], path: Path) -> str:
     return str(path)
 
 
+def _unparsed_env(exc: Exception) -> str:
+    """One line for pydantic-settings' "error parsing value for field X": the variable and the key."""
+    import json
+    import re
+
+    found = re.search(r'field "([^"]+)"', str(exc))
+    prefix = f"TILL_{found.group(1).upper() if found else ''}"
+    for name, value in sorted(os.environ.items()):
+        if not name.upper().startswith(prefix):
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            key = name[len("TILL_"):].lower().replace("__", ".")
+            return (f"environment variable {name.upper()}: {key}: not valid JSON (write a list or table as JSON, "
+                    f'e.g. ["20", "50"]; got {value!r})')
+    return f"environment variable {prefix}…: {exc}"
+
+
 class _WithoutConnectorSecrets(PydanticBaseSettingsSource):
     """TILL_CONNECTORS__<NAME>__<KEY> variables carry connector secrets, read by
     ConnectorSettings.secret_of; they are not a replacement for the [[connectors]] list."""
@@ -329,6 +348,8 @@ def load_settings(home: Path | None = None) -> Settings:
 
     try:
         settings = _Loaded()
+    except SettingsError as exc:  # an environment variable for a list or table that is not JSON
+        raise ConfigError(_unparsed_env(exc)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
