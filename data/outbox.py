@@ -8,7 +8,9 @@ back to retry_wait without using an attempt: a till offline for days loses nothi
 from __future__ import annotations
 
 import functools
+import os
 import random
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -149,10 +151,16 @@ NOT_SENT = ("connectivity", "blocked", "dry_run", "wait", "unreconciled")
 def recover_expired(engine: Engine, now: datetime | None = None) -> int:
     """A worker that died mid-send left in_flight jobs: webhooks and file drops go back to pending
     (the receiver dedupes by webhook-id; a file drop is re-written as the same revision); PEAK jobs
-    become uncertain, to be looked up at PEAK before anything is sent again."""
+    become uncertain, to be looked up at PEAK before anything is sent again. A lease is over when it
+    expires, or at once when its owner was a process of this machine that is gone (killed, crashed):
+    the next run takes over without waiting out the lease."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
         expired = (ExportJob.state == "in_flight") & (ExportJob.lease_expires_at < now)
+        gone = _gone_owners(conn)
+        if gone:
+            expired = (ExportJob.state == "in_flight") & ((ExportJob.lease_expires_at < now)
+                                                          | ExportJob.lease_owner.in_(gone))
         result = conn.execute(update(ExportJob).where(expired, ExportJob.kind.not_in(NOT_IDEMPOTENT))
                               .values(state="pending", lease_owner=None, updated_at=now,
                                       last_error="worker stopped during delivery; sent again"))
@@ -161,6 +169,36 @@ def recover_expired(engine: Engine, now: datetime | None = None) -> int:
                                       last_error="worker stopped during delivery; the document is looked up "
                                                  "before it is sent again"))
         return (result.rowcount or 0) + (unsure.rowcount or 0)
+
+
+def _gone_owners(conn: Connection) -> list[str]:
+    """Lease owners ("<host>:<pid>", see app.exports) that were processes of this machine and are gone."""
+    host = socket.gethostname()
+    owners = conn.execute(select(ExportJob.lease_owner).where(ExportJob.state == "in_flight",
+                                                              ExportJob.lease_owner.is_not(None)).distinct()).scalars()
+    gone = []
+    for owner in owners:
+        owner_host, _, pid = owner.rpartition(":")
+        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            gone.append(owner)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine is still running (a zombie, killed but not reaped, is not)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal (another user's), or no such check here: alive as far as we know
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rpartition(")")[2].split()[:1] != ["Z"]
+    except OSError:
+        return True
 
 
 # Statements built once and run with parameters only (the runner claims and finishes every job in two

@@ -3,16 +3,21 @@ real receiver on 127.0.0.1, secrets from files, a worker killed mid-send, file d
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.config import ConnectorSettings, load_settings
 from app.connectors import peak as peak_connector_module
 from app.exports import _rate_limited, run_once, targets
+from data import outbox
+from data.db import writer
 from data.models import ExportJob
 from tests.conftest import COFFEE, HIGHLIGHTER
 from tests.fake_peak import CONNECT_KEY, FakePeak
@@ -128,3 +133,48 @@ def test_a_job_failing_fast_is_tried_once_per_pass(settings, engine, place, rece
     run_once(settings, engine)
     [job] = jobs(engine)
     assert job.state == "retry_wait" and job.attempt_count == 1 and len(receiver.requests) == 1
+
+
+# -- a worker killed after the request left ----------------------------------------------------------
+
+def test_a_killed_worker_is_taken_over_at_once_and_resent_with_the_same_key(home, engine, place, receiver):
+    add_toml(home, webhook_toml(receiver.url))
+    settings = load_settings(home)
+    receipt = sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    receiver.script = [(0, {})]  # the receiver keeps the event and answers only after the worker is gone
+    worker = subprocess.Popen([sys.executable, "-m", "app", "exports", "run", "--once", "--home", str(home)],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert receiver.received.wait(60), "the worker never sent the event"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    receiver.release.set()
+    assert jobs(engine)[0].state == "in_flight"
+    # The next run does not wait two minutes for the dead worker's lease: that worker is gone.
+    result = till(home, "exports", "run", "--once")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [job] = jobs(engine)
+    assert job.state == "succeeded"
+    key = f"hq:sale.completed:{receipt}:1"
+    assert [r["headers"]["webhook-id"] for r in receiver.requests] == [key, key]
+    assert [r["headers"]["idempotency-key"] for r in receiver.requests] == [key, key]
+    assert len(receiver.documents) == 1
+
+
+def test_a_lease_of_a_live_worker_is_left_alone(settings, engine, place, receiver):
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=receiver.url, secret=SECRET, live=True)]
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    import socket
+
+    [claimed] = outbox.claim(engine, "hq", f"{socket.gethostname()}:{os.getppid()}")  # alive: our parent
+    assert outbox.recover_expired(engine) == 0
+    assert run_once(settings, engine).delivered == 0 and receiver.requests == []
+    [other] = jobs(engine)
+    assert other.state == "in_flight"
+    with writer(engine).begin() as conn:
+        conn.execute(update(ExportJob).values(lease_owner="another-host:1"))
+    assert outbox.recover_expired(engine) == 0  # another machine's worker: only its lease's end tells
+    assert claimed.id == other.id

@@ -1,5 +1,7 @@
 """A webhook receiver on 127.0.0.1 for tests: verifies Standard Webhooks signatures, dedupes by
-webhook-id like a well-behaved receiver, and answers with scripted status codes."""
+webhook-id like a well-behaved receiver, and answers with scripted status codes. A scripted status of
+0 ("hold") keeps the event, then answers 200 only once `release` is set (a worker can be killed
+meanwhile)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ class Receiver:
         self.script: list[tuple[int, dict]] = []  # answers to give, in order; then 200
         self.requests: list[dict] = []
         self.documents: dict[str, dict] = {}  # webhook-id → event: what the receiver keeps
+        self.received = threading.Event()  # set when an event was kept
+        self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,13 +41,21 @@ class Receiver:
                 status, extra = receiver.script.pop(0) if receiver.script else (200, {})
                 if not ok:
                     status = 401
-                if status == 200:
+                hold = status == 0
+                if hold or status == 200:
+                    status = 200
                     receiver.documents.setdefault(headers["webhook-id"], json.loads(body))
+                    receiver.received.set()
+                if hold:
+                    receiver.release.wait(30)
                 self.send_response(status)
                 for k, v in extra.items():
                     self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}' if status == 200 else b'{"error": "scripted"}')
+                try:
+                    self.end_headers()
+                    self.wfile.write(b'{"ok": true}' if status == 200 else b'{"error": "scripted"}')
+                except OSError:
+                    pass  # the sender is gone
 
             def log_message(self, *args):
                 pass
@@ -51,9 +63,11 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
