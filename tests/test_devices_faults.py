@@ -84,3 +84,56 @@ def test_serial_printer_unplugged_during_a_job_leaves_no_traceback(home):
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
     assert result.stderr == ""
 
+
+
+async def test_serial_printer_unplugged_and_replugged_prints_the_spooled_receipt_once(settings, make_till, engine,
+                                                                                     tmp_path):
+    """The printer's cable is pulled between two sales and put back (same /dev/serial/by-id style
+    link, a new pty behind it): the second receipt waits in the spool, the console says why, and the
+    automatic retry prints it once the printer is back, with its drawer pulse."""
+    from sqlmodel import Session, select
+
+    from data.models import PrintJob as SpoolRow
+    from tests.conftest import COFFEE, WATER
+    from tests.pilot import enter, login, press, settle
+    from tests.test_devices import wait_until
+
+    link = tmp_path / "ttyPrinter"
+    first = Pty(link)
+    fake = SerialPrinter(first)
+    settings.printer.kind, settings.printer.port = "serial", str(link)
+    settings.printer.retry_seconds = 0.5
+    app = make_till(settings)
+    second = fake2 = None
+    try:
+        async with app.run_test() as pilot:
+            await login(pilot)
+            await enter(pilot, COFFEE)
+            await press(pilot, "f10")
+            await press(pilot, "enter")
+            assert b"BKK01-T1-000001" in fake.wait_for(b"\x1bp")
+            fake.stop()
+            first.unplug()
+            await enter(pilot, WATER)
+            await press(pilot, "f10")
+            await press(pilot, "enter")
+            assert await wait_until(pilot, lambda: app.printer_state.startswith("ERROR"))
+            assert app.screen.cart.is_empty
+            assert "BKK01-T1-000002 not printed" in app.screen.status.text
+            assert "Traceback" not in app.screen.status.text
+            second = Pty(link)
+            fake2 = SerialPrinter(second)
+            assert await wait_until(pilot, lambda: app.printer_state == "ok", timeout=8)
+            await settle(pilot)
+            data = fake2.wait_for(b"\x1bp")
+    finally:
+        for f in (fake, fake2):
+            if f is not None:
+                f.stop()
+        for p in (first, second):
+            if p is not None:
+                p.unplug()
+    assert data.count(b"BKK01-T1-000002") == 2 and b"BKK01-T1-000001" not in data
+    assert data.count(b"\x1dV") == 1 and data.count(b"\x1bp") == 1
+    with Session(engine) as s:
+        assert [j.status for j in s.exec(select(SpoolRow).order_by(SpoolRow.id))] == ["printed", "printed"]
