@@ -137,3 +137,19 @@ async def test_serial_printer_unplugged_and_replugged_prints_the_spooled_receipt
     assert data.count(b"\x1dV") == 1 and data.count(b"\x1bp") == 1
     with Session(engine) as s:
         assert [j.status for j in s.exec(select(SpoolRow).order_by(SpoolRow.id))] == ["printed", "printed"]
+
+
+def test_status_query_on_a_network_printer_keeps_the_job_write_timeout():
+    """README: writes have a 5 s timeout. The 0.3 s DLE EOT wait must not stay on the socket, or a
+    printer busy with the previous receipt (TCP window closed for a moment) fails the next job."""
+    import socket
+
+    from app.devices.printer import realtime_status
+
+    server = NetworkPrinter()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            assert realtime_status(sock, 1) == 0x12
+            assert sock.gettimeout() == 5
+    finally:
+        server.stop()

@@ -27,12 +27,15 @@ def realtime_status(device, n: int) -> int | None:
     import socket
 
     if isinstance(device, socket.socket):
+        old = device.gettimeout()
         device.settimeout(STATUS_TIMEOUT)
-        device.sendall(DLE_EOT + bytes([n]))
         try:
+            device.sendall(DLE_EOT + bytes([n]))
             data = device.recv(1)
         except TimeoutError:
             return None
+        finally:
+            device.settimeout(old)  # the job itself keeps the connection's own write timeout
         if data == b"":
             raise ConnectionError("the printer closed the connection")
         return data[0]
