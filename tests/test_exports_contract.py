@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from app.exports import _rate_limited, run_once, targets
 from data import outbox
 from data.db import writer
 from data.models import ExportJob
+from data.types import utcnow
 from tests.conftest import COFFEE, HIGHLIGHTER
 from tests.fake_peak import CONNECT_KEY, FakePeak
 from tests.peak_helpers import MEMBER, map_products, peak_connector, sell
@@ -178,3 +181,17 @@ def test_a_lease_of_a_live_worker_is_left_alone(settings, engine, place, receive
         conn.execute(update(ExportJob).values(lease_owner="another-host:1"))
     assert outbox.recover_expired(engine) == 0  # another machine's worker: only its lease's end tells
     assert claimed.id == other.id
+
+
+# -- Retry-After as a date ---------------------------------------------------------------------------
+
+def test_retry_after_given_as_an_http_date_is_honoured(settings, engine, place, receiver):
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=receiver.url, secret=SECRET, live=True,
+                                             retry_schedule=[1, 1, 1])]
+    later = utcnow() + timedelta(minutes=10)
+    receiver.script = [(503, {"Retry-After": format_datetime(later, usegmt=True)})]
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    run_once(settings, engine)
+    [job] = jobs(engine)
+    assert job.state == "retry_wait"
+    assert job.next_attempt_at - utcnow() > timedelta(minutes=9)

@@ -33,6 +33,7 @@ import httpx
 
 from app import __version__
 from app.config import ConfigError
+from app.connectors.webhook import retry_after_seconds
 from data import peak as docs
 from data.outbox import ClaimedJob, Outcome
 
@@ -377,12 +378,9 @@ def _retry_after(response: httpx.Response) -> tuple[str, float | None]:
         seconds = float(value) if value is not None else None
     except (ValueError, TypeError, AttributeError):
         pass
-    header = response.headers.get("retry-after")
-    if header:
-        try:
-            seconds = max(seconds or 0.0, float(header))
-        except ValueError:
-            pass
+    header = retry_after_seconds(response.headers.get("retry-after"))
+    if header is not None:
+        seconds = max(seconds or 0.0, header)
     return kind, seconds
 
 

@@ -11,6 +11,7 @@ import hmac
 import ipaddress
 import json
 import time
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -81,7 +82,7 @@ def deliver(client: httpx.Client, url: str, secret: str, job: ClaimedJob, *, now
     status = response.status_code
     if 200 <= status < 300:
         return Outcome("success", status=status, response_body=text, request_headers=shown)
-    retry_after = _retry_after(response.headers.get("retry-after"))
+    retry_after = retry_after_seconds(response.headers.get("retry-after"))
     if status == 410:
         return Outcome("dead", status=status, response_body=text, request_headers=shown,
                        error="410 Gone: the receiver removed this endpoint; the connector is paused")
@@ -95,10 +96,18 @@ def deliver(client: httpx.Client, url: str, secret: str, job: ClaimedJob, *, now
                    error=f"HTTP {status}: the receiver refused the event")
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After in seconds: a number of seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        at = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
         return None
+    if at.tzinfo is None:
+        return None
+    return max(0.0, at.timestamp() - (now if now is not None else time.time()))
