@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
+from decimal import Decimal
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -195,3 +196,31 @@ def test_retry_after_given_as_an_http_date_is_honoured(settings, engine, place, 
     [job] = jobs(engine)
     assert job.state == "retry_wait"
     assert job.next_attempt_at - utcnow() > timedelta(minutes=9)
+
+
+# -- file drop ----------------------------------------------------------------------------------------
+
+def test_file_drop_manifest_is_written_even_when_the_worker_died_after_the_rename(settings, engine, home, place,
+                                                                                 cashier, tmp_path):
+    from app.connectors import file_drop
+    from data import reports
+
+    folder = tmp_path / "drop"  # an absolute folder
+    settings.connectors = [ConnectorSettings(name="accountant", kind="file_drop", live=True, folder=str(folder))]
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    reports.close_day(engine, place, cashier, {}, Decimal("45.00"), tolerance=Decimal("20"),
+                      exports=targets(settings))
+    [claimed] = outbox.claim(engine, "accountant", "t")
+    assert file_drop.deliver(engine, folder, claimed).kind == "success"
+    [csv] = folder.glob("*.csv")
+    manifest = folder / f"{csv.name}.sha256"
+    manifest.unlink()  # the worker died between the rename and the manifest
+    with writer(engine).begin() as conn:
+        conn.execute(update(ExportJob).values(state="pending", next_attempt_at=utcnow()))
+    run_once(settings, engine)
+    assert jobs(engine)[0].state == "succeeded"
+    import hashlib
+
+    assert manifest.read_text() == f"{hashlib.sha256(csv.read_bytes()).hexdigest()}  {csv.name}\n"
+    assert sorted(p.name for p in folder.iterdir()) == sorted([csv.name, manifest.name])  # no temporary left
+

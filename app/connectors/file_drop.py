@@ -45,16 +45,25 @@ def deliver(engine, folder: Path, job: ClaimedJob, revision: int = 1) -> Outcome
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if target.exists():
-            if hashlib.sha256(target.read_bytes()).hexdigest() == digest:
-                return Outcome("success", remote_id=str(target))
-            return Outcome("blocked", error=f"{target} exists with other content; files are never overwritten")
-        tmp = folder / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        (folder / f"{name}.sha256").write_text(f"{digest}  {name}\n", encoding="ascii")
+            if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+                return Outcome("blocked", error=f"{target} exists with other content; files are never overwritten")
+        else:
+            _write_atomically(target, body)
+        # After the file (a reader that sees the manifest finds the file complete); written again when
+        # the worker died between the two.
+        manifest, line = folder / f"{name}.sha256", f"{digest}  {name}\n".encode("ascii")
+        if not manifest.exists() or manifest.read_bytes() != line:
+            _write_atomically(manifest, line)
     except OSError as exc:
         return Outcome("retry", error=f"cannot write {target}: {exc.strerror or exc}")
     return Outcome("success", remote_id=str(target))
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """A hidden temporary file in the same folder, fsynced, then renamed: no partial file is ever seen."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
