@@ -12,7 +12,7 @@ from app.screens.orders import OrdersScreen
 from app.screens.payment import PaymentScreen
 from app.screens.sale import SaleScreen
 from data import orders
-from data.models import Payment, Sale
+from data.models import CartDraft, Payment, Sale
 from tests.conftest import COFFEE, MILK, WATER
 from tests.pilot import press, settle
 from widgets.dialogs import ChoiceDialog, PinPrompt
@@ -69,3 +69,45 @@ async def test_undo_tender_is_in_the_command_palette(make_till):
         await typed(pilot, "10")
         names = [str(hit.display) async for hit in ScreenActions(app.screen).discover()]
         assert "Undo tender (ctrl+u)" in names
+
+
+async def _new_order_from_cart(pilot, sale: SaleScreen, *codes: str) -> None:
+    """As a manager: scan, F8, n, the phone typed, Ctrl+S."""
+    for code in codes:
+        await typed(pilot, code)
+    await press(pilot, "f8")
+    assert isinstance(pilot.app.screen, OrdersScreen)
+    await press(pilot, "n")
+    await typed(pilot, "0812345678")
+    await press(pilot, "ctrl+s")
+    assert pilot.app.screen is sale and sale.order_new is not None
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_new_order_pick_up_then_escape_keeps_the_order_in_the_cart(make_till, engine, size):
+    """F10 → 4 saves the order, then asks for the money; Escape there used to say "the cart is kept
+    (F10 to try again)" over an empty plain cart, the order left behind in the list."""
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        sale = await log_in(pilot, "9", "9999")
+        await _new_order_from_cart(pilot, sale, COFFEE, "2*" + WATER)
+        await press(pilot, "f10")
+        assert isinstance(app.screen, ChoiceDialog)
+        await press(pilot, "4")
+        assert isinstance(app.screen, PaymentScreen)
+        await press(pilot, "escape")
+        assert app.screen is sale
+        number = orders.list_orders(engine)[0][0].number
+        assert sale.pickup is not None and sale.pickup.order.number == number
+        assert [(l.sku, l.quantity) for l in sale.cart.lines] == [("CF-001", 1), ("WT-001", 2)]
+        assert "cart is kept" in sale.status.text
+        await press(pilot, "f10")  # try again: the recalled order's choices, 4 picks it all up
+        assert isinstance(app.screen, ChoiceDialog)
+        await press(pilot, "4")
+        assert isinstance(app.screen, PaymentScreen)
+        await typed(pilot, "")
+        assert app.screen is sale and not sale.cart.lines and not sale.in_order_mode
+    assert orders.get_order(engine, number).status == "delivered"
+    with Session(engine) as s:
+        assert [(x.kind, x.total, x.reason) for x in s.exec(select(Sale))] == [("sale", Decimal("59.00"), number)]
+        assert s.exec(select(CartDraft)).all() == []  # nothing left for a crash restore to offer

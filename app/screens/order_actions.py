@@ -153,15 +153,19 @@ class OrderActions:
         except OrderError as exc:
             self.error(f"{order.number}: {exc}")
             return
+        self._hold_order(order, picks, cart)
+        who = order.details.customer_name or order.details.customer_phone
+        self.say(f"order {order.number} ({printable(who)}): paid {fmt_money(order.credit, ctx.currency)} · "
+                 "F10 to pick up, save changes or take a deposit")
+
+    def _hold_order(self, order: OrderView, picks: dict[int, Decimal], cart: Cart) -> None:
+        """The order in the cart for pickup, as Enter in F8 puts it there."""
         cart.order_number = order.number  # a crash restore recalls the order again instead of selling it
         self.cart = cart
         self.held = None
         self.pickup = pickups.Pickup(order, picks)
         self._changed(select=cart.lines[-1].line_id if cart.lines else None)
         self.refresh_bindings()
-        who = order.details.customer_name or order.details.customer_phone
-        self.say(f"order {order.number} ({printable(who)}): paid {fmt_money(order.credit, ctx.currency)} · "
-                 "F10 to pick up, save changes or take a deposit")
 
     # -- F10 on an order -----------------------------------------------------------------------------
     async def pay_order(self) -> None:
@@ -241,10 +245,13 @@ class OrderActions:
             self._new_sale()
             await self._take_deposit(view, full=choice == "full")
         elif choice == "pickup":
-            self._new_sale()
             products = await asyncio.to_thread(pickups.local_products, self.ctx.engine, [l.sku for l in view.lines])
             picks = {l.id: l.open_qty for l in view.open_lines}
-            await self._pickup(pickups.Pickup(view, picks), orders.pickup_cart(view, picks, products))
+            # The saved order stays in the cart as if recalled: Escape at the payment keeps it there
+            # (F10 → 4 again), instead of an empty cart and the order left in the list.
+            self._new_sale()
+            self._hold_order(view, picks, orders.pickup_cart(view, picks, products))
+            await self._pickup(self.pickup, self.cart)
 
     async def _recalled_choice(self, choice: str) -> None:
         order = self.pickup.order
