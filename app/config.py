@@ -21,6 +21,100 @@ class ConfigError(Exception):
     """A bad till.toml or environment override: one line naming the file, the key and the problem."""
 
 
+# ISO 4217 codes a shop can price in (no metals, funds or test codes).
+CURRENCIES = frozenset("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
+TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split())
+
+# The countries phonenumbers reads numbers for: the store locale's country must be one of them.
+REGIONS = frozenset("""
+AC AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BW BY BZ CA
+CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GT GU GW GY HK HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP
+KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR
+MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PR PS PT PW PY QA RE RO
+RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA TC TD TG TH TJ TK TL TM TN TO TR TT
+TV TW TZ UA UG US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
+""".split())
+
+# Every binding id in app/ and widgets/: what [keys] may remap (tests/test_config.py keeps the two equal).
+BINDING_IDS = frozenset("""
+backoffice_health backoffice_logout backoffice_open backoffice_operators backoffice_orders
+backoffice_products backoffice_reload backoffice_sales backoffice_search backoffice_stock backoffice_store
+backoffice_till backoffice_tills backoffice_z basket_discount cart_down cart_up choice_cancel confirm_cancel
+confirm_no confirm_yes count_cancel count_done discount health health_close health_filter_day
+health_filter_event health_filter_state health_open health_pause health_refresh health_retry
+health_retry_all health_skip health_test inventory_close job_close job_page_down job_page_up job_retry
+job_skip login_clear member menu menu_close note_1 note_2 note_3 note_4 note_5 operator_form_cancel
+operator_form_save operators_close operators_edit operators_edit_enter operators_lock operators_new
+operators_pin order_form_cancel order_form_save orders orders_cancel orders_close orders_delivered
+orders_down orders_extend_down orders_extend_up orders_first orders_last orders_new orders_open
+orders_page_down orders_page_up orders_picking orders_print orders_ready orders_search orders_select_all
+orders_status orders_stock orders_toggle orders_up park parked_close pay pay_back pin_form_cancel price
+product_barcode_add product_barcode_remove product_form_cancel product_form_save products_close
+products_down products_open products_pgdn products_pgup products_up prompt_cancel quantity quit
+receipt_close receipt_reprint refund refund_all refund_cancel refund_card refund_cash refund_less
+refund_more report_close report_print reprint search search_close search_down search_pgdn search_pgup
+search_up tender_card tender_cash tender_other untender void
+""".split())
+
+_MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+_NAMED_KEYS = frozenset([f"f{n}" for n in range(1, 25)] + """escape enter tab space backspace delete insert
+home end pageup pagedown up down left right""".split())
+# Textual's names for characters that are not letters or digits (its _character_to_key).
+_KEY_NAME_REPLACEMENTS = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
+                          "hyphen_minus": "minus", "plus_sign": "plus", "low_line": "underscore"}
+
+
+def _character_key(character: str) -> str:
+    import unicodedata
+
+    if character.isalnum():
+        return character
+    if character == "\t":
+        return "tab"
+    try:
+        name = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return character
+    return _KEY_NAME_REPLACEMENTS.get(name, name)
+
+
+def _punctuation_keys() -> frozenset[str]:
+    import string
+
+    return frozenset(_character_key(c) for c in string.punctuation)
+
+
+def normalise_keys(value: str) -> str:
+    """`[keys]` text as Textual names keys: "F10, Ctrl+T" -> "f10,ctrl+t", "?" -> "question_mark".
+    Raises ValueError for an empty entry or what is no key."""
+    out = []
+    for raw in value.split(","):
+        part = raw.strip()
+        if not part:
+            raise ValueError(f"{value!r} has an empty key (keys are separated by commas: \"f10,ctrl+t\")")
+        *mods, key = part.split("+") if part != "+" else ["+"]
+        mods = [m.strip().lower() for m in mods]
+        key = key.strip()
+        if len(key) == 1:
+            key = _character_key(key)
+        else:
+            key = _KEY_NAME_REPLACEMENTS.get(key.lower(), key.lower())
+            if key not in _NAMED_KEYS and key not in _punctuation_keys():
+                key = ""
+        if not key or any(m not in _MODIFIERS for m in mods) or len(set(mods)) != len(mods):
+            raise ValueError(f"{part!r} is not a key (a key name such as f10, escape or ctrl+t, or a character; "
+                             f"modifiers {', '.join(_MODIFIERS)})")
+        out.append("+".join([*mods, key]))
+    return ",".join(out)
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -43,6 +137,26 @@ class StoreSettings(Section):
     def cutoff(self) -> time:
         hour, minute = self.day_cutoff.split(":")
         return time(int(hour), int(minute))
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as THB, EUR or USD")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _language_and_country(cls, value: str) -> str:
+        import re
+
+        found = re.fullmatch(r"([A-Za-z]{2,3})[_-]([A-Za-z]{2})(?:\.[\w-]+)?(?:@\w+)?", value.strip())
+        if found is None:
+            raise ValueError("must be language_COUNTRY such as th_TH or en_GB (the country reads phone numbers)")
+        country = found.group(2).upper()
+        if country not in REGIONS:
+            raise ValueError(f"{country} is not a known country code (ISO 3166, such as TH or GB)")
+        return f"{found.group(1).lower()}_{country}"
 
     @field_validator("timezone")
     @classmethod
@@ -169,9 +283,20 @@ class ConnectorSettings(BaseModel):
         file = self.secret_file if key == "secret" else extra.get(f"{key}_file")
         if file is not None:
             path = Path(file).expanduser()
-            if path.stat().st_mode & 0o077:
-                raise ConfigError(f"{path}: secret file must be readable only by its owner (chmod 600)")
-            return path.read_text(encoding="utf-8").strip()
+            where = f"{key}_file {path}"
+            try:
+                if path.stat().st_mode & 0o077:
+                    raise ConfigError(f"{where}: must be readable only by its owner (chmod 600)")
+                text = path.read_text(encoding="utf-8").strip()
+            except FileNotFoundError:
+                raise ConfigError(f"{where}: does not exist") from None
+            except OSError as exc:
+                raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f"{where}: not UTF-8 text") from None
+            if not text:
+                raise ConfigError(f"{where}: is empty")
+            return text
         value = self.secret if key == "secret" else extra.get(key)
         return None if value is None else str(value)
 
@@ -355,8 +480,53 @@ def load_settings(home: Path | None = None) -> Settings:
         more = len(exc.errors()) - 1
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{_source_of(first, path)}: {_describe(first)}{extra}") from None
+    problem = _problem_of(settings)
+    if problem is not None:
+        loc, message = problem
+        raise ConfigError(f"{_source_of({'loc': loc}, path)}: {'.'.join(map(str, loc))}: {message}")
     settings.home = home
     return settings
+
+
+PEAK_CREDENTIALS = ("connect_id", "connect_key", "user_token")
+
+
+def _problem_of(settings: Settings) -> tuple[tuple, str] | None:
+    """What the types alone let through: a connector name used twice (they share jobs and environment
+    variables), a live PEAK connector without its credentials, PEAK's date keys, and [keys] naming a
+    binding that does not exist or a key that is none. Normalises [keys] in place."""
+    import difflib
+    import re
+
+    seen: dict[str, int] = {}
+    for n, connector in enumerate(settings.connectors):
+        first = seen.setdefault(connector.name.lower(), n)
+        if first != n:
+            return ("connectors", n, "name"), f"{connector.name!r} is already the name of connectors.{first}"
+        extra = connector.model_extra or {}
+        if connector.kind != "peak":
+            continue
+        if str(extra.get("date", "payment")) not in ("payment", "sale"):
+            return ("connectors", n, "date"), f"must be payment or sale (got {extra['date']!r})"
+        for key in ("day_cutoff", "daily_after"):
+            if key in extra and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(extra[key])):
+                return ("connectors", n, key), f"must be HH:MM such as 04:00 (got {extra[key]!r})"
+        if connector.live:
+            env = f"TILL_CONNECTORS__{connector.name.upper()}__"
+            for key in PEAK_CREDENTIALS:
+                if not (extra.get(key) or extra.get(f"{key}_file") or os.environ.get(env + key.upper())):
+                    return ("connectors", n, key), (f"missing for a live PEAK connector (give {key}, {key}_file "
+                                                    f"or {env}{key.upper()}, or set live = false)")
+    for binding, keys in list(settings.keys.items()):
+        if binding not in BINDING_IDS:
+            close = difflib.get_close_matches(binding, sorted(BINDING_IDS), n=1)
+            hint = f"; did you mean {close[0]}?" if close else " (the ids are in README: Keys)"
+            return ("keys", binding), f"no binding has this id{hint}"
+        try:
+            settings.keys[binding] = normalise_keys(keys)
+        except ValueError as exc:
+            return ("keys", binding), str(exc)
+    return None
 
 
 DEMO_CONFIG = """\

@@ -229,3 +229,154 @@ def test_home_from_env_is_used_by_load_settings(tmp_path, monkeypatch):
     s = load_settings()
     assert s.store.name == "Env Home"
     assert s.home == tmp_path
+
+
+# -- the contract's sample and the checks a bad config must not slip past ---------------------------
+
+def design_sample() -> str:
+    """The full till.toml sample of DESIGN.md (webhook with an https url, peak, file_drop)."""
+    import re
+
+    design = Path("/work/shared/DESIGN.md")
+    text = design.read_text(encoding="utf-8") if design.exists() else ""
+    found = re.search(r"```toml\n(.*?)```", text, re.S)
+    if found is None:
+        pytest.skip("DESIGN.md is not at /work/shared")
+    return found.group(1)
+
+
+def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("TILL_CONNECTORS__PEAK__CONNECT_ID", raising=False)
+    write(tmp_path, design_sample())
+    s = load_settings(tmp_path)
+    assert (s.store.id, s.store.currency, s.store.locale, s.store.terminal) == ("BKK01", "THB", "th_TH", "T1")
+    assert s.store.cash_rounding == Decimal("0.25") and s.site.url.startswith("postgresql+psycopg://")
+    assert (s.scanner.port, s.scanner.baudrate, s.scanner.suffix) == ("/dev/ttyUSB0", 9600, "\r")
+    assert (s.printer.kind, s.printer.port, s.printer.profile, s.printer.width) == ("serial", "/dev/ttyS0",
+                                                                                     "TM-T88V", 42)
+    hq, peak, accountant = s.connectors
+    assert (hq.kind, hq.url, hq.live, hq.retry_schedule[-1]) == ("webhook", "https://hq.example/hooks", False, 86400)
+    assert (peak.kind, peak.live, peak.secret_of("connect_id")) == ("peak", False, "…")
+    assert (accountant.kind, accountant.live, accountant.model_extra["folder"]) == ("file_drop", True, "exports")
+
+
+@pytest.mark.parametrize("toml, key, problem", [
+    ('[store]\ncurrency = "XYZ"\n', "store.currency", "ISO 4217"),
+    ('[store]\ncurrency = "THBX"\n', "store.currency", "pattern"),
+    ('[store]\nlocale = "xx_YY"\n', "store.locale", "country"),
+    ('[store]\nlocale = "thai"\n', "store.locale", "th_TH"),
+    ('[store]\nlocale = "th"\n', "store.locale", "th_TH"),
+    ('[store]\nlocale = ""\n', "store.locale", "th_TH"),
+    ('[[connectors]]\nname = "a"\nkind = "file_drop"\n[[connectors]]\nname = "a"\nkind = "webhook"\n',
+     "connectors.1.name", "connectors.0"),
+    ('[[connectors]]\nname = "hq"\nkind = "file_drop"\n[[connectors]]\nname = "HQ"\nkind = "webhook"\n',
+     "connectors.1.name", "connectors.0"),
+    ('[[connectors]]\nname = "peak"\nkind = "peak"\nlive = true\n', "connectors.0.connect_id", "missing"),
+    ('[[connectors]]\nname = "peak"\nkind = "peak"\nlive = true\nconnect_id = "i"\nconnect_key = "k"\n',
+     "connectors.0.user_token", "missing"),
+    ('[[connectors]]\nname = "peak"\nkind = "peak"\ndate = "yesterday"\n', "connectors.0.date", "payment"),
+    ('[[connectors]]\nname = "peak"\nkind = "peak"\nday_cutoff = "25:00"\n', "connectors.0.day_cutoff", "HH:MM"),
+    ('[keys]\npaay = "f10"\n', "keys.paay", "pay"),
+    ('[keys]\npay = "ctrl+"\n', "keys.pay", "not a key"),
+    ('[keys]\npay = "f10,,ctrl+t"\n', "keys.pay", "empty"),
+    ('[keys]\npay = "ctr+t"\n', "keys.pay", "not a key"),
+    ('[keys]\npay = "f99"\n', "keys.pay", "not a key"),
+    ('[keys]\npay = ""\n', "keys.pay", "empty"),
+])
+def test_a_bad_value_the_types_allow_names_file_key_and_problem(tmp_path, toml, key, problem):
+    path = write(tmp_path, toml)
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert problem.lower() in message.lower(), message
+
+
+def test_a_posix_locale_keeps_its_country(tmp_path):
+    from data.phones import region_of
+
+    write(tmp_path, '[store]\nlocale = "en_US.UTF-8"\n')
+    s = load_settings(tmp_path)
+    assert s.store.locale == "en_US" and region_of(s.store.locale) == "US"
+
+
+def test_a_live_peak_may_take_its_credentials_from_files_or_the_environment(tmp_path, monkeypatch):
+    for key in ("connect_id", "connect_key"):
+        (tmp_path / key).write_text("x", encoding="utf-8")
+        (tmp_path / key).chmod(0o600)
+    write(tmp_path, f'[[connectors]]\nname = "peak"\nkind = "peak"\nlive = true\n'
+                    f'connect_id_file = "{tmp_path / "connect_id"}"\nconnect_key_file = "{tmp_path / "connect_key"}"\n')
+    assert "connectors.0.user_token" in config_error(tmp_path)
+    monkeypatch.setenv("TILL_CONNECTORS__PEAK__USER_TOKEN", "t")
+    [peak] = load_settings(tmp_path).connectors
+    assert peak.secret_of("user_token") == "t" and peak.secret_of("connect_id") == "x"
+
+
+def test_a_bad_key_from_the_environment_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("TILL_KEYS__PAY", "ctrl+")
+    assert config_error(tmp_path).startswith("environment variable TILL_KEYS__PAY: keys.pay: ")
+
+
+def test_keys_are_normalised_the_way_textual_names_them(tmp_path):
+    write(tmp_path, '[keys]\npay = " F10, ctrl+t "\nhealth = "f11,?"\nsearch = "Ctrl+Shift+F2"\n')
+    assert load_settings(tmp_path).keys == {"pay": "f10,ctrl+t", "health": "f11,question_mark",
+                                            "search": "ctrl+shift+f2"}
+
+
+def test_every_binding_id_can_be_remapped_and_no_other():
+    """app.config.BINDING_IDS is what [keys] accepts: exactly the ids of the bindings in app/ and widgets/
+    (a new binding with an id goes into that set too)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import app
+    import widgets
+    from app.config import BINDING_IDS
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    found: set[str] = set()
+    for package in (app, widgets):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if info.name.endswith("__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            for obj in vars(module).values():
+                if inspect.isclass(obj) and issubclass(obj, DOMNode) and obj.__module__ == module.__name__:
+                    found |= {b.id for b in obj.__dict__.get("BINDINGS", []) if isinstance(b, Binding) and b.id}
+    assert found == set(BINDING_IDS), (sorted(found - set(BINDING_IDS)), sorted(set(BINDING_IDS) - found))
+
+
+@pytest.mark.parametrize("content, mode, problem", [
+    (None, 0o600, "does not exist"),
+    ("", 0o600, "empty"),
+    ("whsec_abc\n", 0o640, "chmod 600"),
+    ("whsec_abc\n", 0o604, "chmod 600"),
+])
+def test_a_secret_file_that_cannot_serve_names_the_key_and_the_file(tmp_path, content, mode, problem):
+    from app.config import ConnectorSettings
+
+    path = tmp_path / "secret"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+        path.chmod(mode)
+    hq = ConnectorSettings(name="hq", kind="webhook", secret_file=path)
+    with pytest.raises(ConfigError) as info:
+        hq.secret_value()
+    message = str(info.value)
+    assert message.startswith(f"secret_file {path}: ") and problem in message, message
+
+
+async def test_a_remapped_key_written_in_capitals_works(home, engine):
+    from app.screens.payment import PaymentScreen
+    from app.tui import make_app
+    from tests.conftest import COFFEE
+    from tests.pilot import enter, login, press
+
+    config = home / "till.toml"
+    config.write_text(config.read_text() + '\n[keys]\npay = "F10, Ctrl+T"\n', encoding="utf-8")
+    app = make_app(load_settings(home), engine=engine)
+    async with app.run_test() as pilot:
+        await login(pilot)
+        await enter(pilot, COFFEE)
+        await press(pilot, "f10")
+        assert isinstance(app.screen, PaymentScreen)
