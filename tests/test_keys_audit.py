@@ -111,3 +111,28 @@ async def test_new_order_pick_up_then_escape_keeps_the_order_in_the_cart(make_ti
     with Session(engine) as s:
         assert [(x.kind, x.total, x.reason) for x in s.exec(select(Sale))] == [("sale", Decimal("59.00"), number)]
         assert s.exec(select(CartDraft)).all() == []  # nothing left for a crash restore to offer
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_refused_manager_pin_is_said_in_the_prompt(make_till, engine, place, size):
+    """Over the orders screen the sale screen's status line is not on screen: the PIN prompt that
+    comes back after a wrong PIN must say why itself."""
+    from tests.order_helpers import make_order
+
+    order = make_order(engine, place)
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot)  # a cashier: cancelling needs a manager
+        await press(pilot, "f8")
+        orders_screen = app.screen
+        assert isinstance(orders_screen, OrdersScreen)
+        await press(pilot, "x")
+        assert isinstance(app.screen, PinPrompt) and app.screen.error_text == ""
+        await typed(pilot, "1111")  # the cashier's own PIN
+        prompt = app.screen
+        assert isinstance(prompt, PinPrompt)
+        assert "not a manager PIN" in prompt.error_text
+        await typed(pilot, "9999")
+        await typed(pilot, "customer called")
+        assert app.screen is orders_screen
+    assert orders.get_order(engine, order.number).status == "cancelled"

@@ -61,17 +61,20 @@ class Prompt(ModalScreen[T | None], Generic[T]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt_cancel")]
 
     def __init__(self, title: str, label: str, parse: Callable[[str], T], *, value: str = "",
-                 password: bool = False, hint: str = "", allow_empty: bool = False, id: str | None = None) -> None:
+                 password: bool = False, hint: str = "", allow_empty: bool = False, error: str = "",
+                 id: str | None = None) -> None:
+        """`error`: shown from the start (why the last try was refused)."""
         super().__init__(id=id)
         self._title, self._label, self._parse = title, label, parse
         self._value, self._password, self._hint, self._allow_empty = value, password, hint, allow_empty
+        self._error = error
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(printable(self._title)), classes="prompt-title")
             yield Static(Text(printable(self._label)), classes="prompt-label")
             yield Input(value=self._value, password=self._password, id="prompt-input")
-            yield Static("", id="prompt-error", classes="prompt-error")
+            yield Static(Text(printable(self._error)), id="prompt-error", classes="prompt-error")
             yield Static(Text(printable(self._hint or "Enter = OK · Esc = cancel")), classes="prompt-hint")
 
     def on_mount(self) -> None:
@@ -109,8 +112,9 @@ class Prompt(ModalScreen[T | None], Generic[T]):
 class PinPrompt(Prompt[str]):
     """A manager PIN: one field, Enter. Checking it is the caller's job (it is slow on purpose)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__("Manager PIN", reason, _digits, password=True, hint="Manager: type your PIN, Enter · Esc = cancel")
+    def __init__(self, reason: str, error: str = "") -> None:
+        super().__init__("Manager PIN", reason, _digits, password=True, error=error,
+                         hint="Manager: type your PIN, Enter · Esc = cancel")
 
 
 def _digits(text: str) -> str:

@@ -13,8 +13,10 @@ async def approve(screen, reason: str, action: str) -> OperatorInfo | None:
     """`screen` has app, ctx, operator, say() and error(); returns the approving manager or None."""
     if screen.operator.is_manager:
         return screen.operator
+    refused = ""
     while True:
-        pin = await screen.app.push_screen_wait(PinPrompt(reason))
+        # The refusal is said in the prompt too: over a full screen (F8, F11) the status line is hidden.
+        pin = await screen.app.push_screen_wait(PinPrompt(reason, refused))
         if pin is None:
             screen.say(f"{action}: cancelled")
             return None
@@ -22,4 +24,5 @@ async def approve(screen, reason: str, action: str) -> OperatorInfo | None:
             return await asyncio.to_thread(authorise_manager, screen.ctx.engine, pin, action=action,
                                            **screen.ctx.audit_where())
         except LoginError as exc:
-            screen.error(str(exc))
+            refused = str(exc)
+            screen.error(refused)
