@@ -125,3 +125,19 @@ def test_a_list_env_override_that_is_no_json_names_the_variable(home):
     line = assert_one_error_line(till("db", "upgrade", "--home", str(home),
                                       env={"TILL_PAYMENT__QUICK_CASH": "20,50"}))
     assert "TILL_PAYMENT__QUICK_CASH" in line and "SettingsError" not in line
+
+
+def test_output_into_a_closed_pipe_is_no_error(home):
+    """`till exports list --json | head -1`: the reader goes away; till stops quietly."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TILL_")}
+    proc = subprocess.Popen([sys.executable, "-m", "app", "report", "x", "--home", str(home)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc.stdout.close()  # before till writes a byte
+    _, err = proc.communicate(timeout=120)
+    assert err.decode() == ""
+    assert proc.returncode == 141  # as a program killed by SIGPIPE, for the shell's pipefail
