@@ -405,9 +405,14 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {msg}{shown}"
 
 
-def _source_of(error: dict[str, Any], path: Path) -> str:
+def _source_of(error: dict[str, Any], path: Path, connector_names: list[str] = ()) -> str:
     """The environment variable that set the bad value, if one did; else the file."""
-    parts = [str(p) for p in error["loc"] if not isinstance(p, int)]
+    loc = error["loc"]
+    if len(loc) > 2 and loc[0] == "connectors" and isinstance(loc[1], int) and loc[1] < len(connector_names):
+        name = f"TILL_CONNECTORS__{connector_names[loc[1]]}__{loc[2]}".upper()
+        if any(key.upper() == name for key in os.environ):
+            return f"environment variable {name}"
+    parts = [str(p) for p in loc if not isinstance(p, int)]
     for n in range(len(parts), 0, -1):
         name = "TILL_" + "__".join(parts[:n]).upper()
         if any(key.upper() == name for key in os.environ):
@@ -452,10 +457,35 @@ class _WithoutConnectorSecrets(PydanticBaseSettingsSource):
         return data
 
 
+def _connector_env(data: dict[str, Any]) -> list[str]:
+    """TILL_CONNECTORS__<NAME>__<KEY> over the key of the [[connectors]] entry of that name (JSON for a
+    list, as every list variable); the names of the entries, for naming a bad variable."""
+    import json
+
+    connectors = data.get("connectors")
+    if not isinstance(connectors, list):
+        return []
+    names = [str(c.get("name", "")) if isinstance(c, dict) else "" for c in connectors]
+    for variable, value in os.environ.items():
+        parts = variable.upper().split("__")
+        if len(parts) != 3 or parts[0] != "TILL_CONNECTORS" or not parts[2] or parts[2] == "NAME":
+            continue
+        for entry, name in zip(connectors, names):
+            if isinstance(entry, dict) and name and name.upper() == parts[1]:
+                if value.lstrip().startswith(("[", "{")):
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        pass
+                entry[parts[2].lower()] = value
+    return names
+
+
 def load_settings(home: Path | None = None) -> Settings:
     home = (home or default_home()).expanduser()
     path = home / CONFIG_NAME
     data = _read_toml(path)
+    connector_names = _connector_env(data)
 
     class _FileSource(PydanticBaseSettingsSource):
         def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
@@ -479,11 +509,11 @@ def load_settings(home: Path | None = None) -> Settings:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
         extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{_source_of(first, path)}: {_describe(first)}{extra}") from None
+        raise ConfigError(f"{_source_of(first, path, connector_names)}: {_describe(first)}{extra}") from None
     problem = _problem_of(settings)
     if problem is not None:
         loc, message = problem
-        raise ConfigError(f"{_source_of({'loc': loc}, path)}: {'.'.join(map(str, loc))}: {message}")
+        raise ConfigError(f"{_source_of({'loc': loc}, path, connector_names)}: {'.'.join(map(str, loc))}: {message}")
     settings.home = home
     return settings
 

@@ -380,3 +380,24 @@ async def test_a_remapped_key_written_in_capitals_works(home, engine):
         await enter(pilot, COFFEE)
         await press(pilot, "f10")
         assert isinstance(app.screen, PaymentScreen)
+
+
+def test_connector_keys_from_the_environment_beat_the_file(tmp_path, monkeypatch):
+    write(tmp_path, '[[connectors]]\nname = "hq"\nkind = "webhook"\nurl = "https://hq.example/hooks"\n'
+                    'secret = "whsec_file"\nlive = false\n[[connectors]]\nname = "accountant"\nkind = "file_drop"\n')
+    monkeypatch.setenv("TILL_CONNECTORS__HQ__URL", "http://127.0.0.1:8099/hooks")
+    monkeypatch.setenv("TILL_CONNECTORS__HQ__LIVE", "true")
+    monkeypatch.setenv("TILL_CONNECTORS__HQ__EVENTS", '["day.closed"]')
+    monkeypatch.setenv("TILL_CONNECTORS__HQ__SECRET", "whsec_env")
+    monkeypatch.setenv("TILL_CONNECTORS__ACCOUNTANT__FOLDER", "/srv/drop")
+    hq, accountant = load_settings(tmp_path).connectors
+    assert (hq.url, hq.live, hq.events, hq.secret_value()) == ("http://127.0.0.1:8099/hooks", True, ["day.closed"],
+                                                               "whsec_env")
+    assert accountant.model_extra["folder"] == "/srv/drop" and accountant.live is False
+
+
+def test_a_bad_connector_value_from_the_environment_names_the_variable(tmp_path, monkeypatch):
+    write(tmp_path, '[[connectors]]\nname = "hq"\nkind = "webhook"\n')
+    monkeypatch.setenv("TILL_CONNECTORS__HQ__LIVE", "maybe")
+    message = config_error(tmp_path)
+    assert message.startswith("environment variable TILL_CONNECTORS__HQ__LIVE: connectors.0.live: "), message
