@@ -270,7 +270,9 @@ def credit_note_document(engine: Engine, cfg: PeakConfig, refund_number: str, ke
             if original.member_id else None
         lines = conn.execute(select(SaleLine).where(SaleLine.sale_id == refund.id).order_by(SaleLine.line_no)).all()
         codes = _codes(conn, cfg.connector, [ln.product_id for ln in lines])
-        against, depends = _original_document(conn, cfg, original, member is not None)
+        against, depends = _original_document(conn, cfg, original)
+    if depends is None or depends.event != MEMBER_EVENT:
+        member = None  # the original sale went in the POS Customer entry: so does its credit note
     _missing(codes)
     if check_depends and depends is not None and depends.state not in DONE:
         raise PeakWaiting(f"waits for {against} (job {depends.id}, {depends.state}) to reach PEAK first")
@@ -298,14 +300,13 @@ _JOBS = select(ExportJob.__table__, ExportPayload.body.label("payload")).select_
 """Job rows with their payload."""
 
 
-def _original_document(conn: Connection, cfg: PeakConfig, original, is_member: bool):
-    """(reference of the PEAK document holding the original sale, its job or None)."""
-    if is_member:
-        job = conn.execute(_JOBS.where(
-            ExportJob.connector == cfg.connector, ExportJob.event == MEMBER_EVENT,
-            ExportJob.source_id == original.receipt_number)).first()
-        if job is None:
-            raise PeakBlocked(f"the original sale {original.receipt_number} was never exported to PEAK")
+def _original_document(conn: Connection, cfg: PeakConfig, original):
+    """(reference of the PEAK document holding the original sale, its job or None): its member
+    receipt when it went one by one, else the daily entry (or supplement) of its day."""
+    job = conn.execute(_JOBS.where(
+        ExportJob.connector == cfg.connector, ExportJob.event == MEMBER_EVENT,
+        ExportJob.source_id == original.receipt_number)).first()
+    if job is not None:
         return original.receipt_number, job
     day = business_date(original.created_at, cfg.timezone, cfg.cutoff)
     for job in conn.execute(_JOBS.where(
@@ -321,8 +322,14 @@ def _original_document(conn: Connection, cfg: PeakConfig, original, is_member: b
 # -- the daily POS Customer entry -------------------------------------------------------------------
 
 def _eligible(cfg: PeakConfig, start: datetime, end: datetime, after: int, through: int):
-    """Sales of the branch in [start, end) without a member, not zero, with after < id <= through."""
-    return ((Sale.store_id == cfg.branch) & (Sale.kind == "sale") & (Sale.member_id.is_(None))
+    """Sales of the branch in [start, end) that do not go one by one, not zero, with after < id <= through.
+    One by one means a member-sale job of this connector, written with the sale: a sale whose member
+    has none (no phone on the cart, or sold before the connector was set up) is in the day's entry,
+    never in no document at all."""
+    one_by_one = select(ExportJob.id).where(ExportJob.source_id == Sale.receipt_number,
+                                            ExportJob.event == MEMBER_EVENT,
+                                            ExportJob.connector == cfg.connector).exists()
+    return ((Sale.store_id == cfg.branch) & (Sale.kind == "sale") & ~one_by_one
             & (Sale.total != 0) & (Sale.created_at >= start) & (Sale.created_at < end)
             & (Sale.id > after) & (Sale.id <= through))
 

@@ -224,3 +224,55 @@ def test_file_drop_manifest_is_written_even_when_the_worker_died_after_the_renam
     assert manifest.read_text() == f"{hashlib.sha256(csv.read_bytes()).hexdigest()}  {csv.name}\n"
     assert sorted(p.name for p in folder.iterdir()) == sorted([csv.name, manifest.name])  # no temporary left
 
+
+
+# -- PEAK: a sale is in exactly one document ----------------------------------------------------------
+
+def test_a_sale_with_a_member_but_no_member_job_goes_in_the_daily_entry_not_nowhere(settings, engine, place,
+                                                                                   cashier, manager):
+    """A sale whose member was not exported one by one (no phone on the cart, or sold before the PEAK
+    connector was set up) is still a sale of the day: the POS Customer entry holds it, its refund is
+    credited against that entry."""
+    from data.cart import Cart
+    from data.catalog import lookup
+    from data.payments import CASH, PaymentState
+    from data.pricing import price_cart
+    from data.sales import commit_refund, commit_sale, refundable
+    from tests.peak_helpers import bkk, days_ago
+
+    fake = FakePeak()
+    try:
+        map_products(engine)
+        settings.connectors = [peak_connector(fake.url)]
+        day = days_ago(2)
+        plain = sell(engine, place, [(COFFEE, 1)], at=bkk(day, 9), targets=targets(settings))
+        member = sell(engine, place, [(HIGHLIGHTER, 1)], at=bkk(day, 10), member=MEMBER, targets=targets(settings))
+        cart = Cart()  # a member chosen by id only (as the demo data does)
+        info = lookup(engine, HIGHLIGHTER)
+        cart.add(product_id=info.id, sku=info.sku, name=info.name, price=info.price, vat_rate=info.vat_rate,
+                 quantity=Decimal(2), barcode=info.barcode)
+        cart.member_id = 1
+        totals = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat)
+        pay = PaymentState(totals.total, place.currency, place.cash_rounding)
+        pay.apply(CASH, None)
+        quiet = commit_sale(engine, place, cashier, cart, pay, at=bkk(day, 11), exports=targets(settings))
+        back = PaymentState(Decimal("35.00"), place.currency, place.cash_rounding)
+        back.apply(CASH, None)
+        refund = commit_refund(engine, place, cashier, manager, quiet,
+                               {refundable(engine, quiet).lines[0].line_id: Decimal(1)}, back, uid="r-quiet",
+                               at=bkk(day + timedelta(days=1), 9), exports=targets(settings))
+        run_once(settings, engine)
+        with writer(engine).begin() as conn:
+            conn.execute(update(ExportJob).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        run_once(settings, engine)
+        [entry] = fake.by_reference(f"POSDAY-BKK01-{day:%Y%m%d}")
+        total = sum((p["quantity"] * p["price"] - p["discount"] for p in entry["products"]), Decimal(0))
+        assert total == Decimal("115.00")  # 45 (plain) + 70 (the member sale without a member job)
+        assert f"{plain}–{quiet}" in entry["remark"] and "n=2" in entry["remark"]
+        assert len(fake.by_reference(member)) == 1  # the member sale went one by one, and only there
+        [note] = fake.documents["creditnotes"]
+        assert note["reference"] == f"CN-{refund}" and note["contactCode"] == "POS-CUST"
+        assert f"POSDAY-BKK01-{day:%Y%m%d}" in note["tags"]
+        assert {j.state for j in jobs(engine)} == {"succeeded", "skipped"}
+    finally:
+        fake.stop()
