@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from data.text import printable
 
+log = logging.getLogger(__name__)
 
 WRITE_TIMEOUT = 5  # seconds
 STATUS_TIMEOUT = 0.3
@@ -180,12 +183,7 @@ class ReceiptPrinter:
                     for line in job.lines:
                         write_line(device, printable(line), width=self.width, cjk=self.cjk, font=self.font)
                     if job.code:
-                        device.set(align="center")
-                        # python-escpos print()s which renderer it picked; keep that off the console.
-                        with contextlib.redirect_stdout(io.StringIO()):
-                            device.barcode("{B" + printable(job.code), "CODE128", function_type="B", height=60,
-                                           width=2, pos="BELOW", check=False)
-                        device.set(align="left")
+                        self._print_code(device, printable(job.code))
                     if job.cut:
                         device.cut()
                     if job.open_drawer:
@@ -199,6 +197,91 @@ class ReceiptPrinter:
                 raise
             except Exception as exc:  # python-escpos raises many kinds; the cashier needs one line
                 raise PrinterError(f"{self.describe()}: {failure_reason(exc)}") from exc
+
+
+    def _print_code(self, device, code: str) -> None:
+        """The code as CODE128 under the receipt, as wide as the paper allows: the printer's own (GS k)
+        when the profile has it and it fits, else a picture of one (the cheap 58 mm profiles have no
+        GS k). A barcode that cannot be made is left out; the receipt still prints."""
+        dots = paper_dots(device.profile, self.width)
+        data = code128_data(code, dots) if device.profile.supports("barcodeB") else None
+        picture = impl = None
+        if data is None:
+            impl = next((i for i in ("bitImageRaster", "bitImageColumn", "graphics") if device.profile.supports(i)),
+                        None)
+            try:
+                picture = code128_picture(code, dots) if impl else None
+            except Exception as exc:  # noqa: BLE001 - python-barcode refusing the text must not stop the receipt
+                log.warning("receipt barcode %r left out: %s", code, exc)
+            if picture is None:
+                return
+        device.set(align="center")
+        # python-escpos print()s which renderer it picked; keep that off the console.
+        with contextlib.redirect_stdout(io.StringIO()):
+            if data is not None:
+                device.barcode(data, "CODE128", function_type="B", height=60, width=2, pos="BELOW", check=False)
+            else:
+                device.image(picture, impl=impl)
+        device.set(align="left")
+
+
+CODE128_MODULE = 2  # dots per module of the printer's own barcode (python-escpos allows 2 to 6)
+
+
+def paper_dots(profile, width: int) -> int:
+    """Printable dots across: `width` characters of font A (12 dots), or the profile's paper if narrower."""
+    from app.devices.escpos_text import DOTS_PER_CHAR
+
+    dots = width * DOTS_PER_CHAR
+    try:
+        return min(dots, int(profile.profile_data["media"]["width"]["pixels"]))
+    except (KeyError, TypeError, ValueError):
+        return dots
+
+
+def _code128_modules(data: str) -> int:
+    """Modules of GS k CODE128 data: a symbol per character or code-set switch ("{B"), the check
+    symbol, and the 13-module stop."""
+    symbols = len(data) - data.count("{")
+    return 11 * (symbols + 1) + 13
+
+
+def code128_data(code: str, dots: int) -> str | None:
+    """GS k CODE128 data for `code` that fits `dots` at CODE128_MODULE: code set B, with a trailing run
+    of digits in code set C (two digits a symbol, sent as one byte 0-99) when B alone is too wide;
+    None when neither fits (a printer prints nothing for a barcode wider than its paper)."""
+    plain = "{B" + code
+    if _code128_modules(plain) * CODE128_MODULE <= dots:
+        return plain
+    tail = re.search(r"(?:\d\d){2,}$", code)
+    if tail is None:
+        return None
+    head, digits = code[:tail.start()], tail.group()
+    data = ("{B" + head if head else "") + "{C" + "".join(chr(int(digits[i:i + 2])) for i in range(0, len(digits), 2))
+    return data if _code128_modules(data) * CODE128_MODULE <= dots else None
+
+
+def code128_picture(code: str, dots: int):
+    """A CODE128 picture of `code` (python-barcode picks the code sets) with the text under it, drawn
+    module by module in whole dots (2 a module, 1 if 2 is too wide) and centred on `dots`; None when
+    even 1 dot a module is too wide."""
+    from barcode import Code128
+    from PIL import Image, ImageDraw, ImageFont
+
+    bits = Code128(code).build()[0]
+    module = 2 if len(bits) * 2 <= dots else 1
+    if len(bits) * module > dots:
+        return None
+    height, text_size = 60, 20
+    image = Image.new("1", (dots, height + text_size + 6), 1)
+    draw = ImageDraw.Draw(image)
+    left = (dots - len(bits) * module) // 2
+    for k, bit in enumerate(bits):
+        if bit == "1":
+            draw.rectangle((left + k * module, 0, left + (k + 1) * module - 1, height - 1), fill=0)
+    font = ImageFont.load_default(text_size)
+    draw.text((dots // 2, height + 2), code, font=font, fill=0, anchor="ma")
+    return image
 
 
 def failure_reason(exc: BaseException) -> str:
