@@ -57,3 +57,12 @@ def test_receipt_job_bytes_decode_to_text_cut_drawer_and_barcode(tmp_path):
     assert kinds.count("cut") == 1 and kinds.count("drawer") == 1 and kinds[0] == "init"
     assert ("barcode", 73, "{BBKK01-T1-000007") in decoded.events
     assert kinds.index("barcode") < kinds.index("cut") < kinds.index("drawer")
+
+
+def test_a_raster_line_is_never_wider_than_the_profiles_paper():
+    """width = 48 on a TM-T88V profile (512 dots): a Thai line drawn 576 dots wide made python-escpos
+    raise, so every receipt with Thai failed half-way and was printed again at each retry."""
+    d = _dummy("TM-T88V")
+    assert write_line(d, "ร้านกาแฟ", width=48) == "raster"
+    decoded = decode(d.output, {v: k for k, v in d.profile.get_code_pages().items()})
+    assert decoded.kinds() == ["raster"] and decoded.events[0][1] <= 512

@@ -23,6 +23,16 @@ FS_KANJI_ON, FS_KANJI_OFF = b"\x1c&", b"\x1c."
 DOTS_PER_CHAR = 12  # font A
 
 
+def paper_dots(profile, width: int) -> int:
+    """Printable dots across: `width` characters of font A, or the profile's paper if that is narrower
+    (python-escpos refuses a picture wider than the profile's paper)."""
+    dots = width * DOTS_PER_CHAR
+    try:
+        return min(dots, int(profile.profile_data["media"]["width"]["pixels"]))
+    except (KeyError, TypeError, ValueError):
+        return dots
+
+
 def encodable(device, text: str) -> bool:
     """Every character is in some code page of the printer's profile (answers cached per profile:
     asking every page for every character was most of the time a receipt took)."""
@@ -55,7 +65,7 @@ def write_line(device, text: str, *, width: int, cjk: str = "raster", font: str 
     elif encodable(device, text):
         device.textln(text)
         return "text"
-    image = render_line(text, width * DOTS_PER_CHAR, font_for(text, font))
+    image = render_line(text, paper_dots(device.profile, width), font_for(text, font))
     with contextlib.redirect_stdout(io.StringIO()):  # python-escpos print()s profile remarks
         device.image(image, impl="bitImageRaster")
     return "raster"

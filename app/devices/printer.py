@@ -203,6 +203,8 @@ class ReceiptPrinter:
         """The code as CODE128 under the receipt, as wide as the paper allows: the printer's own (GS k)
         when the profile has it and it fits, else a picture of one (the cheap 58 mm profiles have no
         GS k). A barcode that cannot be made is left out; the receipt still prints."""
+        from app.devices.escpos_text import paper_dots
+
         dots = paper_dots(device.profile, self.width)
         data = code128_data(code, dots) if device.profile.supports("barcodeB") else None
         picture = impl = None
@@ -226,17 +228,6 @@ class ReceiptPrinter:
 
 
 CODE128_MODULE = 2  # dots per module of the printer's own barcode (python-escpos allows 2 to 6)
-
-
-def paper_dots(profile, width: int) -> int:
-    """Printable dots across: `width` characters of font A (12 dots), or the profile's paper if narrower."""
-    from app.devices.escpos_text import DOTS_PER_CHAR
-
-    dots = width * DOTS_PER_CHAR
-    try:
-        return min(dots, int(profile.profile_data["media"]["width"]["pixels"]))
-    except (KeyError, TypeError, ValueError):
-        return dots
 
 
 def _code128_modules(data: str) -> int:
