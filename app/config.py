@@ -182,9 +182,28 @@ class StoreSettings(Section):
         return value
 
 
+def _database_url(value: str | None) -> str | None:
+    """SQLite or PostgreSQL in SQLAlchemy's form (the shape only: no driver is imported here)."""
+    import re
+
+    if value is None:
+        return None
+    found = re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://.*", value.strip(), re.S)
+    if found is None:
+        raise ValueError("must be a database URL such as sqlite:///till.db or postgresql+psycopg://till@host/till")
+    if found.group(1).lower() not in ("sqlite", "postgresql"):
+        raise ValueError(f"{found.group(1)} is not a database Till works with (SQLite or PostgreSQL)")
+    return value.strip()
+
+
 class DatabaseSettings(Section):
     url: str = "sqlite:///till.db"
     """This till's own database; a relative SQLite path is inside the home folder."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _database_url(value)
 
 
 class SiteSettings(Section):
@@ -193,6 +212,11 @@ class SiteSettings(Section):
     store's sales. Sales reach it through the outbox (an implicit connector named "site")."""
     pull_minutes: float = Field(5, gt=0)
     """How often the till pulls product, price, barcode and operator changes from the site."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _database_url(value)
 
 
 class ScannerSettings(Section):

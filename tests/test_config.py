@@ -282,6 +282,9 @@ def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
     ('[keys]\npay = "ctr+t"\n', "keys.pay", "not a key"),
     ('[keys]\npay = "f99"\n', "keys.pay", "not a key"),
     ('[keys]\npay = ""\n', "keys.pay", "empty"),
+    ('[database]\nurl = "nonsense"\n', "database.url", "postgresql+psycopg://"),
+    ('[database]\nurl = "mysql://till@db/till"\n', "database.url", "SQLite or PostgreSQL"),
+    ('[site]\nurl = "till@site-host/till"\n', "site.url", "postgresql+psycopg://"),
 ])
 def test_a_bad_value_the_types_allow_names_file_key_and_problem(tmp_path, toml, key, problem):
     path = write(tmp_path, toml)
