@@ -55,6 +55,8 @@ def targets(settings: Settings) -> tuple[outbox.ExportTarget, ...]:
 class RunReport:
     delivered: int = 0
     failed: int = 0
+    dry_run: int = 0
+    """Jobs of connectors with live = false: built and checked, not sent. Not a failure."""
     states: dict[str, int] = field(default_factory=dict)
     site: SiteRun | None = None
     """How the pass to the site database went (None: no site connector, or paused)."""
@@ -121,6 +123,8 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
                     report.delivered += 1
+                elif result.kind == "dry_run":
+                    report.dry_run += 1
                 else:
                     report.failed += 1
                     log.warning("export %s job %s: %s %s", connector.name, job.id, state, result.error)
@@ -160,14 +164,16 @@ def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: s
         for state, n in states.items():
             report.states[state] = report.states.get(state, 0) + n
         done = states.get("succeeded", 0)
+        dry = sum(1 for _, o in results if o.kind == "dry_run")
         report.delivered += done
-        report.failed += len(jobs) - done
+        report.dry_run += dry
+        report.failed += len(jobs) - done - dry
         run.sent += done
         if progress is not None:
             if total is None:
                 total = outbox.backlog(engine, connector.name)[0] + run.sent
             progress(run.sent, total)
-        failed = next((o for _, o in results if o.kind != "success"), None)
+        failed = next((o for _, o in results if o.kind not in ("success", "dry_run")), None)
         if failed is not None:
             run.online = failed.kind != "connectivity"
             run.error = failed.error

@@ -276,3 +276,15 @@ def test_a_sale_with_a_member_but_no_member_job_goes_in_the_daily_entry_not_nowh
         assert {j.state for j in jobs(engine)} == {"succeeded", "skipped"}
     finally:
         fake.stop()
+
+
+# -- dry run ------------------------------------------------------------------------------------------
+
+def test_a_dry_run_pass_is_not_a_failure(home, engine, place, receiver):
+    add_toml(home, webhook_toml(receiver.url).replace("live = true", "live = false"))
+    settings = load_settings(home)
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    result = till(home, "exports", "run", "--once")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [job] = jobs(engine)
+    assert job.state == "skipped" and "dry run" in job.resolution and receiver.requests == []
