@@ -136,3 +136,39 @@ async def test_a_refused_manager_pin_is_said_in_the_prompt(make_till, engine, pl
         await typed(pilot, "customer called")
         assert app.screen is orders_screen
     assert orders.get_order(engine, order.number).status == "cancelled"
+
+
+@pytest.mark.parametrize("choice", ["1", "5"])
+async def test_recalled_order_deposit_escape_keeps_it_in_the_cart(make_till, engine, place, choice):
+    """F8, Enter, F10 → 1 (deposit) or 5 (pay in full), then Escape: as Escape at 2 and 4 does, the
+    order stays in the cart; it used to be dropped from it with "order … saved without a deposit"."""
+    from tests.order_helpers import make_order
+
+    order = make_order(engine, place)  # 2 coffee, 1 milk: 142.25
+    app = make_till()
+    async with app.run_test(size=(80, 24)) as pilot:
+        sale = await log_in(pilot, "9", "9999")
+        await press(pilot, "f8")
+        await press(pilot, "enter")
+        recalled = [(l.sku, l.quantity) for l in sale.cart.lines]
+        assert sale.pickup is not None and recalled == [("CF-001", 2), ("MK-001", 1)]
+        await press(pilot, "f10")
+        await press(pilot, choice)
+        await press(pilot, "escape")
+        assert app.screen is sale
+        assert sale.pickup is not None and sale.pickup.order.number == order.number
+        assert [(l.sku, l.quantity) for l in sale.cart.lines] == recalled
+        assert "saved" not in sale.status.text and "no deposit taken" in sale.status.text
+        # and the deposit can be taken after all: then the cart is done with
+        await press(pilot, "f10")
+        await press(pilot, choice)
+        if choice == "1":
+            await typed(pilot, "100")
+        assert isinstance(app.screen, PaymentScreen)
+        await typed(pilot, "")
+        assert app.screen is sale and not sale.cart.lines and not sale.in_order_mode
+    paid = Decimal("100.00") if choice == "1" else Decimal("142.25")
+    assert orders.get_order(engine, order.number).paid == paid
+    with Session(engine) as s:
+        assert [(x.kind, x.total) for x in s.exec(select(Sale))] == [("deposit", paid)]
+        assert s.exec(select(CartDraft)).all() == []

@@ -279,9 +279,10 @@ class OrderActions:
             self.say(f"printing the confirmation of {order.number} (as saved; F10 → 2 saves cart changes)")
         elif choice in ("deposit", "full"):
             fresh = await asyncio.to_thread(ctx.on_orders, orders.get_order, order.number)
-            drafts.discard(ctx.engine, self.cart.uid)
-            self._new_sale()
-            await self._take_deposit(fresh, full=choice == "full")
+            # The order stays in the cart until the money is taken: Escape leaves it there, as at 2 and 4.
+            if await self._take_deposit(fresh, full=choice == "full", recalled=True):
+                drafts.discard(ctx.engine, self.cart.uid)
+                self._new_sale()
         elif choice == "pickup":
             await self._pickup_cart()
 
@@ -294,14 +295,16 @@ class OrderActions:
         spool.enqueue(self.ctx.engine, self.ctx.place.terminal_id, "order", number)
         self.app.print_spool()
 
-    async def _take_deposit(self, order: OrderView, *, full: bool) -> None:
+    async def _take_deposit(self, order: OrderView, *, full: bool, recalled: bool = False) -> bool:
+        """Whether the money was taken. `recalled`: the order is in the cart (and stays there if not)."""
         from app.screens.payment import PaymentScreen
 
         ctx = self.ctx
         balance = order.balance
         if balance <= 0:
             self.say(f"order {order.number} is paid in full")
-            return
+            return False
+        kept = "no deposit taken; the order is still in the cart" if recalled else ""
         if full:
             amount = balance
         else:
@@ -309,13 +312,13 @@ class OrderActions:
                 f"Deposit on {order.number}", f"amount or % of {fmt_money(balance, ctx.currency)}",
                 lambda t: parse_deposit(t, balance, ctx.currency), hint="e.g. 500 or 30% · Esc = no deposit"))
             if amount is None:
-                self.say(f"order {order.number} saved without a deposit")
-                return
+                self.say(f"order {order.number}: {kept}" if recalled else f"order {order.number} saved without a deposit")
+                return False
         state = await self.app.push_screen_wait(PaymentScreen(
             PaymentState(amount, ctx.currency, ctx.place.cash_rounding), ctx.settings.payment))
         if state is None or not state.complete:
-            self.say(f"order {order.number} saved; no deposit taken")
-            return
+            self.say(f"order {order.number}: {kept}" if recalled else f"order {order.number} saved; no deposit taken")
+            return False
         cash = any(t.tender == "cash" for t in state.tenders)
         try:
             receipt, view = await asyncio.to_thread(
@@ -323,11 +326,12 @@ class OrderActions:
                 print_receipt=ctx.printer.enabled, open_drawer=cash, exports=self.app.export_targets)
         except (SaleError, OrderError) as exc:
             self.error(f"deposit not taken: {exc}")
-            return
+            return False
         self.say(f"deposit {fmt_money(amount, ctx.currency)} on {order.number}, receipt {receipt} · change "
                  f"{fmt_money(state.change, ctx.currency)} · {fmt_money(view.balance, ctx.currency)} to pay on pickup")
         if ctx.printer.enabled:
             self.app.print_spool()
+        return True
 
     async def _pickup_cart(self) -> None:
         """Hand over what is in the cart: order lines at their (possibly lowered) quantities, plus any
