@@ -153,3 +153,28 @@ def test_status_query_on_a_network_printer_keeps_the_job_write_timeout():
             assert sock.gettimeout() == 5
     finally:
         server.stop()
+
+
+async def test_open_drawer_on_cash_off_prints_the_cash_sale_without_a_pulse(settings, make_till):
+    from tests.conftest import COFFEE
+    from tests.pilot import enter, login, press
+
+    pty = Pty()
+    fake = SerialPrinter(pty)
+    settings.printer.kind, settings.printer.port = "serial", pty.path
+    settings.printer.open_drawer_on_cash = False
+    app = make_till(settings)
+    try:
+        async with app.run_test() as pilot:
+            await login(pilot)
+            await enter(pilot, COFFEE)
+            await press(pilot, "f10")
+            await press(pilot, "enter")
+            fake.wait_for(b"\x1dV")
+            await pilot.pause(0.5)  # the pulse would follow the cut
+            data = fake.printed
+    finally:
+        fake.stop()
+        pty.unplug()
+    assert b"BKK01-T1-000001" in data and b"Cash" in data
+    assert data.count(b"\x1dV") == 1 and b"\x1bp" not in data
