@@ -80,7 +80,7 @@ def test_serial_printer_unplugged_during_a_job_leaves_no_traceback(home):
         printer.stop()
         pty.unplug()
     assert result.returncode == 1
-    assert f"printer: serial {pty.path}: " in result.stdout
+    assert f"printer: serial {pty.path}: Input/output error\n" in result.stdout
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
     assert result.stderr == ""
 

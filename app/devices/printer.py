@@ -287,6 +287,8 @@ def failure_reason(exc: BaseException) -> str:
     for node in reversed(chain):
         if isinstance(node, OSError) and node.strerror and not isinstance(node.strerror, int):
             return str(node.strerror).strip().splitlines()[0][:160]
+        if len(node.args) == 2 and isinstance(node.args[0], int) and isinstance(node.args[1], str):
+            return node.args[1][:160]  # termios.error(errno, text): a serial port that vanished
     for node in reversed(chain):
         text = str(getattr(node, "msg", None) or node).strip()
         if text:
