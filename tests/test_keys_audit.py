@@ -172,3 +172,28 @@ async def test_recalled_order_deposit_escape_keeps_it_in_the_cart(make_till, eng
     with Session(engine) as s:
         assert [(x.kind, x.total) for x in s.exec(select(Sale))] == [("deposit", paid)]
         assert s.exec(select(CartDraft)).all() == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_text_handed_to_search_is_typed_on_not_replaced(make_till, size):
+    """'mil' + Enter opens search with 'mil' in it; the next keys go on from there. The text used to
+    come in selected, so the first key typed wiped it ('k' instead of 'milk')."""
+    from app.screens.search import SearchScreen
+
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        sale = await log_in(pilot)
+        await typed(pilot, "mil")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        await pilot.press("k")
+        await settle(pilot)
+        assert search.query_one("#search-input").value == "milk"
+        assert [p.sku for p in search.products][:1] == ["MK-001"]
+        await press(pilot, "enter")
+        assert app.screen is sale and [l.sku for l in sale.cart.lines] == ["MK-001"]
+        await pilot.press(*"iced")
+        await press(pilot, "f2")  # F2 takes what is in the scan field along too
+        await pilot.press(*" cof")
+        await settle(pilot)
+        assert app.screen.query_one("#search-input").value == "iced cof"

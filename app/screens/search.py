@@ -41,7 +41,8 @@ class SearchScreen(ModalScreen[ProductInfo | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
             yield Label("Product search: name, SKU or barcode (Thai, English or digits)", id="search-title")
-            yield Input(value=self._initial, placeholder="type to search", id="search-input")
+            # Not selected on focus: the text handed over from the scan field is typed on, not replaced.
+            yield Input(value=self._initial, placeholder="type to search", id="search-input", select_on_focus=False)
             yield DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
             yield Static("", id="search-status")
 
