@@ -269,6 +269,9 @@ class CashSettings(Section):
 
 
 SITE_EVENTS = ("sale.completed", "sale.refunded", "deposit.taken", "deposit.refunded", "day.closed")
+EVENTS = ("sale.completed", "sale.refunded", "order.created", "order.updated", "deposit.taken", "deposit.refunded",
+          "day.closed")
+"""Every event the till writes to the outbox: what a connector's `events` may name."""
 
 
 class ConnectorSettings(BaseModel):
@@ -286,6 +289,21 @@ class ConnectorSettings(BaseModel):
                                                        "order.updated", "day.closed"])
     retry_schedule: list[float] = Field(default_factory=lambda: [30, 120, 600, 1800, 3600, 7200, 14400, 28800,
                                                                  43200, 86400, 86400])
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        for event in value:
+            if event not in EVENTS:
+                raise ValueError(f"{event!r} is not an event (one of {', '.join(EVENTS)})")
+        return value
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _positive_delays(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("a delay cannot be negative (seconds before each retry)")
+        return value
 
     def model_post_init(self, _context) -> None:
         # The site database is our own, not a third party: live unless `live = false` is written.

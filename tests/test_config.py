@@ -285,6 +285,10 @@ def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
     ('[database]\nurl = "nonsense"\n', "database.url", "postgresql+psycopg://"),
     ('[database]\nurl = "mysql://till@db/till"\n', "database.url", "SQLite or PostgreSQL"),
     ('[site]\nurl = "till@site-host/till"\n', "site.url", "postgresql+psycopg://"),
+    ('[[connectors]]\nname = "hq"\nkind = "webhook"\nevents = ["sale.complete"]\n', "connectors.0.events",
+     "sale.completed"),
+    ('[[connectors]]\nname = "hq"\nkind = "webhook"\nretry_schedule = [30, -5]\n', "connectors.0.retry_schedule",
+     "negative"),
 ])
 def test_a_bad_value_the_types_allow_names_file_key_and_problem(tmp_path, toml, key, problem):
     path = write(tmp_path, toml)
