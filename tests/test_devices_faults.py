@@ -178,3 +178,8 @@ async def test_open_drawer_on_cash_off_prints_the_cash_sale_without_a_pulse(sett
         pty.unplug()
     assert b"BKK01-T1-000001" in data and b"Cash" in data
     assert data.count(b"\x1dV") == 1 and b"\x1bp" not in data
+
+
+def test_usb_printer_without_ids_says_what_is_missing(tmp_path):
+    with pytest.raises(PrinterError, match=r"kind = usb needs vendor and product"):
+        ReceiptPrinter("usb", home=tmp_path).print_job(PrintJob(("x",)))

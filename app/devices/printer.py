@@ -156,7 +156,12 @@ class ReceiptPrinter:
             device.device.write_timeout = WRITE_TIMEOUT
             return device
         if self.kind == "usb":
-            return escpos_printer.Usb(_int(self.vendor), _int(self.product), profile=profile)
+            try:
+                ids = _int(self.vendor), _int(self.product)
+            except (TypeError, ValueError):
+                raise PrinterError("[printer] kind = usb needs vendor and product ids, e.g. \"0x04b8\" and "
+                                   "\"0x0202\"") from None
+            return escpos_printer.Usb(*ids, profile=profile)
         raise PrinterError("no printer is configured ([printer] kind = none)")
 
     def check_status(self, device) -> None:
