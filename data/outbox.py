@@ -28,6 +28,8 @@ from data.types import as_utc, encode_json, utcnow
 DEFAULT_SCHEDULE = (30, 120, 600, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 86400)
 STATES = ("pending", "in_flight", "retry_wait", "uncertain", "blocked", "dead", "succeeded", "skipped", "cancelled")
 RETRYABLE = ("dead", "blocked", "uncertain", "retry_wait", "skipped")
+FAILED_STATES = ("dead", "blocked", "uncertain", "retry_wait")
+"""What `retry --all-failed` takes back: not skipped jobs, a person's decision (or a dry run)."""
 LEASE_SECONDS = 120
 
 
@@ -444,12 +446,13 @@ def show_job(engine: Engine, job_id: int) -> tuple[ExportJob, dict, list[ExportA
 
 def retry(engine: Engine, job_ids: Sequence[int] = (), *, all_failed: bool = False, connector: str | None = None,
           operator: str | None = None) -> list[int]:
-    """Failed, dead, blocked or uncertain jobs back to pending, attempts reset; audited."""
+    """Failed, dead, blocked or uncertain jobs back to pending, attempts reset; audited. A skipped job
+    goes back only when named: `all_failed` never sends again what a person skipped (sent by hand)."""
     from data import audit
 
     now = utcnow()
     with write_session(engine) as s:
-        q = select(ExportJob).where(ExportJob.state.in_(RETRYABLE))
+        q = select(ExportJob).where(ExportJob.state.in_(FAILED_STATES if all_failed else RETRYABLE))
         if not all_failed:
             q = q.where(ExportJob.id.in_(list(job_ids)))
         if connector:

@@ -288,3 +288,27 @@ def test_a_dry_run_pass_is_not_a_failure(home, engine, place, receiver):
     assert result.returncode == 0, result.stdout + result.stderr
     [job] = jobs(engine)
     assert job.state == "skipped" and "dry run" in job.resolution and receiver.requests == []
+
+
+# -- retry --all-failed -------------------------------------------------------------------------------
+
+def test_retry_all_failed_does_not_send_again_what_a_person_skipped(home, engine, place, receiver):
+    add_toml(home, webhook_toml(receiver.url))
+    settings = load_settings(home)
+    sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    sell(engine, place, [(HIGHLIGHTER, 1)], targets=targets(settings))
+    first, second = jobs(engine)
+    assert till(home, "exports", "skip", str(second.id), "--reason", "sent by hand").returncode == 0
+    receiver.script = [(400, {})]
+    till(home, "exports", "run", "--once")
+    assert [j.state for j in jobs(engine)] == ["dead", "skipped"]
+    result = till(home, "exports", "retry", "--all-failed")
+    assert result.returncode == 0 and "1 job(s)" in result.stdout
+    assert till(home, "exports", "run", "--once").returncode == 0
+    assert [j.state for j in jobs(engine)] == ["succeeded", "skipped"]
+    assert len(receiver.requests) == 2 and {r["headers"]["webhook-id"] for r in receiver.requests} == {
+        first.idempotency_key}
+    # Named on its own, a skipped job can still be sent (a person asks for exactly that one).
+    assert till(home, "exports", "retry", str(second.id)).returncode == 0
+    till(home, "exports", "run", "--once")
+    assert [j.state for j in jobs(engine)] == ["succeeded", "succeeded"]
