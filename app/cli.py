@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                                              "succeeded", "skipped", "cancelled"])
     ex_list.add_argument("--connector")
     ex_list.add_argument("--json", action="store_true")
+    ex_list.add_argument("--limit", type=_count, default=200, help="the newest N jobs (default 200; 0: all)")
     ex_show = ex_sub.add_parser("show", parents=[common], help="one job: payload and every attempt")
     ex_show.add_argument("id", type=int)
     ex_show.add_argument("--json", action="store_true")
@@ -264,7 +265,12 @@ def _exports(settings, args) -> int:
     engine = _engine_for(settings)
     action = args.exports_command
     if action == "list":
-        jobs = [_job_dict(j) for j in outbox.list_jobs(engine, state=args.state, connector=args.connector)]
+        limit = args.limit or 10_000_000
+        found = outbox.list_jobs(engine, state=args.state, connector=args.connector, limit=limit + 1)
+        jobs = [_job_dict(j) for j in found[:limit]]
+        if len(found) > limit:  # on stderr: stdout stays the plain list (or JSON) it always is
+            print(f"till: the newest {limit} jobs are shown; there are more (--limit N, 0 for all; or --state, "
+                  f"--connector)", file=sys.stderr)
         if args.json:
             print(json.dumps(jobs, ensure_ascii=False, indent=2))
         else:

@@ -141,3 +141,27 @@ def test_output_into_a_closed_pipe_is_no_error(home):
     _, err = proc.communicate(timeout=120)
     assert err.decode() == ""
     assert proc.returncode == 141  # as a program killed by SIGPIPE, for the shell's pipefail
+
+
+def test_exports_list_says_when_it_shows_only_the_newest(home):
+    from app.config import ConnectorSettings, load_settings
+    from app.exports import targets
+    from data import outbox
+    from data.db import make_engine, writer
+
+    settings = load_settings(home)
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url="https://hq.example/hooks")]
+    engine = make_engine(settings.database_url)
+    with writer(engine).begin() as conn:
+        for n in range(205):
+            outbox.enqueue(conn, targets(settings), "sale.completed", "sale", f"R{n}",
+                           outbox.envelope("sale.completed", outbox.utcnow(), {"n": n}))
+    engine.dispose()
+    listed = till("exports", "list", "--json", "--home", str(home))
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 200
+    assert "newest 200" in listed.stderr and "--limit" in listed.stderr
+    everything = till("exports", "list", "--json", "--limit", "0", "--home", str(home))
+    assert len(json.loads(everything.stdout)) == 205 and everything.stderr == ""
+    few = till("exports", "list", "--limit", "3", "--home", str(home))
+    assert len(few.stdout.splitlines()) == 3 and "newest 3" in few.stderr
