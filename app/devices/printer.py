@@ -203,7 +203,6 @@ class ReceiptPrinter:
             except Exception as exc:  # python-escpos raises many kinds; the cashier needs one line
                 raise PrinterError(f"{self.describe()}: {failure_reason(exc)}") from exc
 
-
     def _print_code(self, device, code: str) -> None:
         """The code as CODE128 under the receipt, as wide as the paper allows: the printer's own (GS k)
         when the profile has it and it fits, else a picture of one (the cheap 58 mm profiles have no
