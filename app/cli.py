@@ -17,6 +17,10 @@ class CliError(Exception):
     """A problem the user can fix, reported as one line."""
 
 
+class UsageError(CliError):
+    """Options that do not go together, or one that is missing: one line, exit 2 (as argparse's own)."""
+
+
 def setup_logging(home: Path, debug: bool = False) -> None:
     """File logging in <home>/logs. Must run before python-escpos is imported: it calls basicConfig(),
     which would otherwise print onto the stderr that Textual draws on."""
@@ -172,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from app.config import ConfigError
 
+        if isinstance(exc, UsageError):
+            print(f"till: error: {exc}", file=sys.stderr)
+            return 2
         if isinstance(exc, CliError | ConfigError):
             message = str(exc)
         else:
@@ -297,7 +304,7 @@ def _exports(settings, args) -> int:
         return 0
     if action == "retry":
         if not args.ids and not args.all_failed:
-            raise CliError("name job ids, or --all-failed")
+            raise UsageError("exports retry: name job ids, or --all-failed")
         done = outbox.retry(engine, args.ids, all_failed=args.all_failed, connector=args.connector,
                             operator="cli")
         if args.connector and outbox.paused(engine, args.connector):
@@ -348,14 +355,14 @@ def _report(settings, args) -> int:
     cutoff = settings.store.cutoff
     if args.kind == "x":
         if args.date or args.counted:
-            raise CliError("--date and --counted are for Z reports")
+            raise UsageError("report x: --date and --counted are for Z reports")
         doc = reports.x_report(engine, place, cutoff=cutoff)
     elif args.date:
         doc = reports.z_report(engine, place, args.date)
         if doc is None:
             raise CliError(f"no Z report for {args.date} on terminal {place.terminal_code}")
     elif args.counted is None:
-        raise CliError("closing the day needs the blind count: --counted AMOUNT --operator CODE "
+        raise UsageError("report z: closing the day needs the blind count: --counted AMOUNT --operator CODE "
                        "(or F12 → Close day on the till); --date D reprints a kept Z")
     else:
         from data.money import quantum
@@ -368,7 +375,7 @@ def _report(settings, args) -> int:
                 or counted != counted.quantize(quantum(place.currency)):
             raise CliError(f"--counted {args.counted!r} is not an amount of cash in {place.currency}")
         if not args.operator:
-            raise CliError("--operator CODE: who closes the day")
+            raise UsageError("report z: --operator CODE: who closes the day")
         try:
             operator = authenticate(engine, args.operator, _read_pin(f"PIN for operator {args.operator}: "),
                                     store=place.store_id, terminal=place.terminal_code, purpose="login")
