@@ -243,6 +243,12 @@ class PrinterSettings(Section):
     retry_seconds: float = Field(30, gt=0)
     """How often jobs left in the spool (printer off, out of paper) are tried again."""
 
+    @field_validator("port", mode="before")
+    @classmethod
+    def _tcp_port(cls, value: Any) -> Any:
+        """A network printer's `port = 9100` is a TOML integer; the other kinds' ports are paths."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
 
 class PaymentSettings(Section):
     other_tenders: list[str] = Field(default_factory=lambda: ["PromptPay", "Voucher"])

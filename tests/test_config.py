@@ -408,3 +408,10 @@ def test_a_bad_connector_value_from_the_environment_names_the_variable(tmp_path,
     monkeypatch.setenv("TILL_CONNECTORS__HQ__LIVE", "maybe")
     message = config_error(tmp_path)
     assert message.startswith("environment variable TILL_CONNECTORS__HQ__LIVE: connectors.0.live: "), message
+
+
+def test_a_network_printer_port_is_a_number(tmp_path):
+    """DESIGN.md: "host/port for network (9100)", and a port is written as a TOML integer."""
+    write(tmp_path, '[printer]\nkind = "network"\nhost = "192.168.1.50"\nport = 9100\n')
+    printer = load_settings(tmp_path).printer
+    assert (printer.host, printer.port) == ("192.168.1.50", "9100")
