@@ -168,13 +168,18 @@ class TillApp(App):
 
     @on(ScannerState)
     def _scanner_state(self, event: ScannerState) -> None:
+        was = self.scanner_state
         self.scanner_state = event.state
         self.show_devices()
+        say = getattr(self.screen, "say", None)
         if event.state == "disconnected":
             log.warning("scanner disconnected: %s", event.detail)
-            say = getattr(self.screen, "say", None)
             if say is not None:
                 say(f"scanner disconnected: {event.detail}; retrying every 2 s", "warning")
+        elif event.state == "connected" and was == "disconnected":
+            log.info("scanner connected again")
+            if say is not None:  # the warning above must not stay up once the scanner is back
+                say("scanner connected again")
 
     @on(ScanArrived)
     def _scan(self, event: ScanArrived) -> None:

@@ -92,6 +92,7 @@ async def test_unplugged_scanner_says_so_and_resumes(scanner_settings, make_till
         replug = Pty(tmp_path / "ttyScanner")
         try:
             assert await wait_until(pilot, lambda: app.scanner_state == "connected", timeout=8)
+            assert await wait_until(pilot, lambda: "scanner connected again" in app.screen.status.text)
             replug.write(b"4006381333931\r")
             assert await wait_until(pilot, lambda: [l.sku for l in app.screen.cart.lines] == ["CF-001", "HL-001"])
         finally:
