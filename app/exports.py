@@ -105,8 +105,9 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
             # (410, receiver unreachable, PEAK's 429) leaves nothing leased. PEAK: one request in flight.
             # The outcome of one job and the claim of the next share one write transaction.
             due_by = utcnow()  # after planning: the daily entries just written go in this pass
+            # PEAK: credit notes after the documents they credit (member receipts, daily entries).
             claimed = outbox.claim(engine, connector.name, owner, limit=1, states=states, history=is_peak,
-                                   due_by=due_by)
+                                   due_by=due_by, dependents_last=is_peak)
             for n in (range(limit) if limit is not None else itertools.count()):
                 if not claimed:
                     break
@@ -119,7 +120,8 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                     state, claimed = outbox.finish(engine, job, result, schedule), []
                 else:
                     state, claimed = outbox.finish_and_claim(engine, job, result, schedule, owner, states=states,
-                                                             history=is_peak, due_by=due_by)
+                                                             history=is_peak, due_by=due_by,
+                                                             dependents_last=is_peak)
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
                     report.delivered += 1

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import select
 
@@ -221,6 +221,13 @@ _DUE = (_CLAIMED
 # On PostgreSQL several runners may deliver one outbox (back-office consoles, `till exports run`): each
 # takes the due rows no other runner is leasing at that moment. SQLite's BEGIN IMMEDIATE serialises.
 _DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True, of=_JOB)
+DEPENDENT_EVENTS = ("sale.refunded",)
+"""Jobs that may wait on another job of the connector (a PEAK credit note waits for the document of
+its sale): claimed after the others, so one pass sends the document first and the credit note next."""
+_DUE_DEPENDENTS_LAST = (_DUE.order_by(None)
+                        .order_by(case((_JOB.c.event.in_(DEPENDENT_EVENTS), 1), else_=0), _JOB.c.next_attempt_at,
+                                  _JOB.c.id))
+_DUE_DEPENDENTS_LAST_SKIP_LOCKED = _DUE_DEPENDENTS_LAST.with_for_update(skip_locked=True, of=_JOB)
 _UPDATE_JOB = update(_JOB).where(_JOB.c.id == bindparam("b_id"))
 _UPDATE_ATTEMPT = update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("b_id"))
 _SENT_BEFORE = (select(_ATTEMPT.c.id).where(_ATTEMPT.c.job_id == bindparam("b_job"),
@@ -230,19 +237,24 @@ _RNG = random.Random()
 
 def claim(engine: Engine, connector: str, owner: str, *, limit: int = 10, now: datetime | None = None,
           states: Sequence[str] = ("pending", "retry_wait"), history: bool = False,
-          due_by: datetime | None = None) -> list[ClaimedJob]:
+          due_by: datetime | None = None, dependents_last: bool = False) -> list[ClaimedJob]:
     """Due jobs of one connector, oldest first, leased to `owner`; the attempt row is written now,
     before any request leaves. With `history`, each job says whether an earlier attempt may have
     reached the receiver (for receivers that do not dedupe). `due_by`: only jobs due by then (a pass
-    that started then takes each job once, even one whose retry is due again at once)."""
+    that started then takes each job once, even one whose retry is due again at once).
+    `dependents_last`: DEPENDENT_EVENTS after every other due job."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
-        return _claim_in(conn, connector, owner, limit, now, states, history, due_by)
+        return _claim_in(conn, connector, owner, limit, now, states, history, due_by, dependents_last)
 
 
 def _claim_in(conn: Connection, connector: str, owner: str, limit: int, now: datetime, states: Sequence[str],
-              history: bool, due_by: datetime | None = None) -> list[ClaimedJob]:
-    due = _DUE_SKIP_LOCKED if conn.dialect.name == "postgresql" else _DUE
+              history: bool, due_by: datetime | None = None, dependents_last: bool = False) -> list[ClaimedJob]:
+    pg = conn.dialect.name == "postgresql"
+    if dependents_last:
+        due = _DUE_DEPENDENTS_LAST_SKIP_LOCKED if pg else _DUE_DEPENDENTS_LAST
+    else:
+        due = _DUE_SKIP_LOCKED if pg else _DUE
     rows = conn.execute(due, {"b_connector": connector, "b_states": list(states),
                               "b_now": now if due_by is None else min(now, due_by), "b_limit": limit}).all()
     return _lease(conn, rows, owner, now, history)
@@ -368,13 +380,14 @@ def finish(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence
 
 def finish_and_claim(engine: Engine, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], owner: str, *,
                      states: Sequence[str] = ("pending", "retry_wait"), history: bool = False,
-                     now: datetime | None = None, due_by: datetime | None = None) -> tuple[str, list[ClaimedJob]]:
+                     now: datetime | None = None, due_by: datetime | None = None,
+                     dependents_last: bool = False) -> tuple[str, list[ClaimedJob]]:
     """finish() and claim() of the connector's next due job in one write transaction (the runner's
     loop: one transaction per delivered job instead of two)."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
         state = _finish_in(conn, job, outcome, schedule, now, _RNG)
-        return state, _claim_in(conn, job.connector, owner, 1, now, states, history, due_by)
+        return state, _claim_in(conn, job.connector, owner, 1, now, states, history, due_by, dependents_last)
 
 
 def _finish_in(conn: Connection, job: ClaimedJob, outcome: Outcome, schedule: Sequence[int], now: datetime,

@@ -312,3 +312,45 @@ def test_retry_all_failed_does_not_send_again_what_a_person_skipped(home, engine
     assert till(home, "exports", "retry", str(second.id)).returncode == 0
     till(home, "exports", "run", "--once")
     assert [j.state for j in jobs(engine)] == ["succeeded", "succeeded"]
+
+
+# -- PEAK: one run sends a day's entry and then the credit note that waits for it -------------------
+
+def test_one_run_sends_the_days_entry_then_the_refunds_credit_note(home, engine, place, cashier, manager):
+    from data.payments import CASH, PaymentState
+    from data.sales import commit_refund, refundable
+    from tests.fake_peak import CONNECT_ID, USER_TOKEN
+    from tests.peak_helpers import bkk, days_ago
+
+    fake = FakePeak()
+    try:
+        map_products(engine)
+        add_toml(home, f'[[connectors]]\nname = "peak"\nkind = "peak"\nurl = "{fake.url}"\n'
+                       f'connect_id = "{CONNECT_ID}"\nconnect_key = "{CONNECT_KEY}"\nuser_token = "{USER_TOKEN}"\n'
+                       f'pos_customer_code = "POS-CUST"\nlive = true\n')
+        settings = load_settings(home)
+        day = days_ago(2)
+        sold = sell(engine, place, [(COFFEE, 2)], at=bkk(day, 9), targets=targets(settings))
+        member = sell(engine, place, [(HIGHLIGHTER, 1)], at=bkk(day, 10), member=MEMBER, targets=targets(settings))
+        refunds = []
+        for receipt, amount, uid in ((sold, "45.00", "r-1"), (member, "35.00", "r-2")):
+            back = PaymentState(Decimal(amount), place.currency, place.cash_rounding)
+            back.apply(CASH, None)
+            refunds.append(commit_refund(engine, place, cashier, manager, receipt,
+                                         {refundable(engine, receipt).lines[0].line_id: Decimal(1)}, back, uid=uid,
+                                         at=bkk(day + timedelta(days=1), 9), exports=targets(settings)))
+        result = till(home, "exports", "run", "--once")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert len(fake.by_reference(f"POSDAY-BKK01-{day:%Y%m%d}")) == 1 and len(fake.by_reference(member)) == 1
+        notes = {n["reference"]: n for n in fake.documents["creditnotes"]}
+        assert sorted(notes) == sorted(f"CN-{r}" for r in refunds)
+        assert f"POSDAY-BKK01-{day:%Y%m%d}" in notes[f"CN-{refunds[0]}"]["tags"]
+        assert notes[f"CN-{refunds[1]}"]["contactCode"] == "0812345670"
+        # Each document went after the one it credits.
+        order = [(r["path"], r["body"]) for r in fake.requests if r["method"] == "POST" and r["path"] != "clienttoken"
+                 and r["path"] != "contacts"]
+        refs = [next(iter(b.values()))[next(iter(next(iter(b.values()))))][0]["reference"] for _, b in order]
+        assert refs.index(f"CN-{refunds[0]}") > refs.index(f"POSDAY-BKK01-{day:%Y%m%d}")
+        assert refs.index(f"CN-{refunds[1]}") > refs.index(member)
+    finally:
+        fake.stop()

@@ -317,6 +317,7 @@ def test_daily_entry_and_credit_note_through_the_runner(settings, engine, place,
     pay.apply("cash", None)
     refund = commit_refund(engine, place, cashier, manager, receipts[0], {original.lines[0].line_id: Decimal(1)},
                            pay, uid="refund-1", at=bkk(day + timedelta(days=1), 10), exports=targets(settings))
+    fake.script = [("status", 500)]  # the day's entry does not go at first: its credit note must wait
     run_once(settings, engine)
     waiting = {j.source_id: j for j in jobs(engine)}[refund]
     assert waiting.state == "retry_wait" and waiting.attempt_count == 0 and "waits for" in waiting.last_error
