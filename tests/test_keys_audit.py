@@ -197,3 +197,24 @@ async def test_text_handed_to_search_is_typed_on_not_replaced(make_till, size):
         await pilot.press(*" cof")
         await settle(pilot)
         assert app.screen.query_one("#search-input").value == "iced cof"
+
+
+async def test_every_sale_screen_binding_is_in_the_command_palette(make_till):
+    """Over the evening all of them, by description: ↑/↓ (cart_up, cart_down) used to be hidden by
+    the scan field's own scroll keys, which the palette listed instead."""
+    from app.commands import ScreenActions
+
+    app = make_till()
+    async with app.run_test(size=(80, 24)) as pilot:
+        sale = await log_in(pilot)
+        listed = {str(hit.display) async for hit in ScreenActions(sale).discover()}  # empty cart: refund
+        await typed(pilot, COFFEE)
+        await typed(pilot, WATER)
+        listed |= {str(hit.display) async for hit in ScreenActions(sale).discover()}
+        wanted = {f"{b.description} ({b.key})" for b in SaleScreen.BINDINGS}
+        assert wanted <= listed, wanted - listed
+        assert sale.query_one("#cart").selected_line == sale.cart.lines[1].line_id
+        await press(pilot, "up")
+        assert sale.query_one("#cart").selected_line == sale.cart.lines[0].line_id
+        await press(pilot, "delete")
+        assert [l.sku for l in sale.cart.lines] == ["WT-001"]

@@ -86,8 +86,10 @@ class SaleScreen(OrderActions, CashActions, Screen):
         Binding("f11", "health", "Exports", id="health", tooltip="Integration health: export connectors and jobs"),
         Binding("f12", "menu", "Menu", id="menu", tooltip="Reprint, receipt, log out"),
         Binding("ctrl+r", "reprint", "Reprint", id="reprint", show=False, tooltip="Reprint the last receipt"),
-        Binding("up", "cursor(-1)", "Up", id="cart_up", show=False),
-        Binding("down", "cursor(1)", "Down", id="cart_down", show=False),
+        # priority: the scan field has focus, and its own (idle) scroll keys would stand in for these
+        # in the command palette
+        Binding("up", "cursor(-1)", "Up", id="cart_up", show=False, priority=True),
+        Binding("down", "cursor(1)", "Down", id="cart_down", show=False, priority=True),
     ]
 
     def __init__(self, operator: OperatorInfo) -> None:
