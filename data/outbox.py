@@ -31,6 +31,8 @@ RETRYABLE = ("dead", "blocked", "uncertain", "retry_wait", "skipped")
 FAILED_STATES = ("dead", "blocked", "uncertain", "retry_wait")
 """What `retry --all-failed` takes back: not skipped jobs, a person's decision (or a dry run)."""
 LEASE_SECONDS = 120
+SETTLE_SECONDS = 45
+"""How long a dead worker's PEAK request may still be answered (PEAK's timeout is 30 s)."""
 
 
 @dataclass(frozen=True)
@@ -154,15 +156,18 @@ def recover_expired(engine: Engine, now: datetime | None = None) -> int:
     """A worker that died mid-send left in_flight jobs: webhooks and file drops go back to pending
     (the receiver dedupes by webhook-id; a file drop is re-written as the same revision); PEAK jobs
     become uncertain, to be looked up at PEAK before anything is sent again. A lease is over when it
-    expires, or at once when its owner was a process of this machine that is gone (killed, crashed):
-    the next run takes over without waiting out the lease."""
+    expires, or when its owner was a process of this machine that is gone (killed, crashed): at once
+    for receivers that dedupe, and for PEAK once the dead worker's request has had SETTLE_SECONDS to
+    be answered (a document still being made when it is looked up would be made twice)."""
     now = now or utcnow()
     with writer(engine).begin() as conn:
         expired = (ExportJob.state == "in_flight") & (ExportJob.lease_expires_at < now)
         gone = _gone_owners(conn)
         if gone:
+            settled = ExportJob.kind.not_in(NOT_IDEMPOTENT) | (
+                ExportJob.lease_expires_at < now + timedelta(seconds=LEASE_SECONDS - SETTLE_SECONDS))
             expired = (ExportJob.state == "in_flight") & ((ExportJob.lease_expires_at < now)
-                                                          | ExportJob.lease_owner.in_(gone))
+                                                          | (ExportJob.lease_owner.in_(gone) & settled))
         result = conn.execute(update(ExportJob).where(expired, ExportJob.kind.not_in(NOT_IDEMPOTENT))
                               .values(state="pending", lease_owner=None, updated_at=now,
                                       last_error="worker stopped during delivery; sent again"))

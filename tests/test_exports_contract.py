@@ -354,3 +354,23 @@ def test_one_run_sends_the_days_entry_then_the_refunds_credit_note(home, engine,
         assert refs.index(f"CN-{refunds[1]}") > refs.index(member)
     finally:
         fake.stop()
+
+
+def test_a_killed_workers_peak_job_is_looked_up_only_once_its_request_has_settled(settings, engine, place):
+    """PEAK does not dedupe: a dead worker's request may still be turning into a document, so its job
+    is taken over after SETTLE_SECONDS (then looked up), not the moment the worker is found gone."""
+    import socket
+
+    fake = FakePeak()
+    try:
+        map_products(engine)
+        settings.connectors = [peak_connector(fake.url)]
+        sell(engine, place, [(COFFEE, 1)], member=MEMBER, targets=targets(settings))
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout.strip()
+        outbox.claim(engine, "peak", f"{socket.gethostname()}:{dead}", history=True)
+        assert outbox.recover_expired(engine) == 0 and jobs(engine)[0].state == "in_flight"
+        later = utcnow() + timedelta(seconds=outbox.SETTLE_SECONDS + 1)
+        assert outbox.recover_expired(engine, now=later) == 1 and jobs(engine)[0].state == "uncertain"
+    finally:
+        fake.stop()
