@@ -567,6 +567,10 @@ def load_settings(home: Path | None = None) -> Settings:
 
 
 PEAK_CREDENTIALS = ("connect_id", "connect_key", "user_token")
+_TENDER_MAPS = ("tender_map", "payment_methods", "tenders")  # app.connectors.probe.TENDER_MAP_KEYS
+# Keys beyond ConnectorSettings' own that a kind reads (PEAK reads many, and is not checked here).
+_KNOWN_EXTRA = {"webhook": frozenset(_TENDER_MAPS), "file_drop": frozenset(("folder", *_TENDER_MAPS)),
+                "site": frozenset(_TENDER_MAPS)}
 
 
 def _problem_of(settings: Settings) -> tuple[tuple, str] | None:
@@ -582,6 +586,11 @@ def _problem_of(settings: Settings) -> tuple[tuple, str] | None:
         if first != n:
             return ("connectors", n, "name"), f"{connector.name!r} is already the name of connectors.{first}"
         extra = connector.model_extra or {}
+        allowed = _KNOWN_EXTRA.get(connector.kind)
+        if allowed is not None:
+            for key in extra:
+                if key not in allowed:
+                    return ("connectors", n, key), f"unknown key for a {connector.kind} connector"
         if connector.kind != "peak":
             continue
         if str(extra.get("date", "payment")) not in ("payment", "sale"):

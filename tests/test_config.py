@@ -285,6 +285,8 @@ def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
     ('[database]\nurl = "nonsense"\n', "database.url", "postgresql+psycopg://"),
     ('[database]\nurl = "mysql://till@db/till"\n', "database.url", "SQLite or PostgreSQL"),
     ('[site]\nurl = "till@site-host/till"\n', "site.url", "postgresql+psycopg://"),
+    ('[[connectors]]\nname = "hq"\nkind = "webhook"\nlve = true\n', "connectors.0.lve", "unknown key"),
+    ('[[connectors]]\nname = "a"\nkind = "file_drop"\nfoldr = "x"\n', "connectors.0.foldr", "unknown key"),
     ('[[connectors]]\nname = "hq"\nkind = "webhook"\nevents = ["sale.complete"]\n', "connectors.0.events",
      "sale.completed"),
     ('[[connectors]]\nname = "hq"\nkind = "webhook"\nretry_schedule = [30, -5]\n', "connectors.0.retry_schedule",
