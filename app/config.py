@@ -54,7 +54,8 @@ job_skip login_clear member menu menu_close note_1 note_2 note_3 note_4 note_5 o
 operator_form_save operators_close operators_edit operators_edit_enter operators_lock operators_new
 operators_pin order_form_cancel order_form_save orders orders_cancel orders_close orders_delivered
 orders_down orders_extend_down orders_extend_up orders_first orders_last orders_new orders_open
-orders_page_down orders_page_up orders_picking orders_print orders_ready orders_search orders_select_all
+orders_page_down orders_page_up orders_picking orders_print orders_ready orders_search orders_search_down
+orders_search_up orders_select_all
 orders_status orders_stock orders_toggle orders_up park parked_close pay pay_back pin_form_cancel price
 product_barcode_add product_barcode_remove product_form_cancel product_form_save products_close
 products_down products_open products_pgdn products_pgup products_up prompt_cancel quantity quit
@@ -431,8 +432,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))  # -sig: Notepad's byte order mark
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:

@@ -417,3 +417,9 @@ def test_a_network_printer_port_is_a_number(tmp_path):
     write(tmp_path, '[printer]\nkind = "network"\nhost = "192.168.1.50"\nport = 9100\n')
     printer = load_settings(tmp_path).printer
     assert (printer.host, printer.port) == ("192.168.1.50", "9100")
+
+
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows editors (Notepad) save UTF-8 with a BOM; tomllib alone calls that line 1 invalid."""
+    tmp_path.joinpath(CONFIG_NAME).write_bytes('\ufeff[store]\nname = "ร้าน"\n'.encode())
+    assert load_settings(tmp_path).store.name == "ร้าน"
