@@ -218,3 +218,34 @@ async def test_every_sale_screen_binding_is_in_the_command_palette(make_till):
         assert sale.query_one("#cart").selected_line == sale.cart.lines[0].line_id
         await press(pilot, "delete")
         assert [l.sku for l in sale.cart.lines] == ["WT-001"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_orders_arrows_from_the_search_move_in_the_list(make_till, engine, place, size):
+    """F8, `/`, a search typed, then ↓: the cursor moves in the list (and the list takes the keys
+    again, so Space toggles); ↓ used to do nothing there and Space went into the search."""
+    from tests.order_helpers import make_order
+    from widgets.order_list import OrderList
+
+    made = [make_order(engine, place, customer_name=f"Khun {name}") for name in ("Anong", "Somchai", "Anan")]
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot)
+        await press(pilot, "f8")
+        screen = app.screen
+        table = screen.query_one(OrderList)
+        await press(pilot, "slash")
+        await pilot.press(*"Khun An")
+        await settle(pilot)
+        assert table.numbers == [made[2].number, made[0].number]
+        await press(pilot, "down")
+        assert table.highlighted == made[0].number and app.focused is table
+        await press(pilot, "space")
+        assert screen.query_one("#orders-search").value == "Khun An"
+        assert table.chosen() == [made[0].number]
+        await press(pilot, "slash")
+        await press(pilot, "up")
+        assert table.highlighted == made[2].number and app.focused is table
+        await press(pilot, "r")
+        assert f"{made[0].number}: ready for pickup" in screen.results_text
+    assert [orders.get_order(engine, o.number).status for o in made] == ["ready", "open", "open"]

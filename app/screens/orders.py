@@ -56,6 +56,10 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         Binding("x", "cancel_orders", "Cancel", id="orders_cancel", tooltip="Cancel the selection (manager)"),
         Binding("n", "new", "New", id="orders_new", tooltip="Make a new order from the current cart"),
         Binding("i", "stock", "Stock", id="orders_stock", show=False, tooltip="Stock of an item with reservations"),
+        # The list's own ↑/↓ when it has focus; from the search field these take the cursor (and the
+        # keys) back to the list.
+        Binding("down", "from_search(1)", "Down", id="orders_search_down", show=False),
+        Binding("up", "from_search(-1)", "Up", id="orders_search_up", show=False),
     ]
 
     class Results(Message):
@@ -279,6 +283,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     # -- keys --------------------------------------------------------------------------------------
     def action_search(self) -> None:
         self.query_one("#orders-search", Input).focus()
+
+    def action_from_search(self, step: int) -> None:
+        table = self.query_one(OrderList)
+        table.focus()
+        table.action_cursor(step)
 
     def action_status(self) -> None:
         i = STATUS_CYCLE.index(self.status_filter) if self.status_filter in STATUS_CYCLE else 0
