@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 CONFIG_NAME = "till.toml"
@@ -128,7 +128,7 @@ class StoreSettings(Section):
     locale: str = "th_TH"
     timezone: str = "Asia/Bangkok"
     prices_include_vat: bool = True
-    cash_rounding: Decimal = Decimal("0.25")
+    cash_rounding: Decimal = Field(Decimal("0.25"), validate_default=True)
     """Smallest cash unit; "0.01" for none."""
     terminal: str = Field("T1", pattern=r"^[A-Za-z0-9]{1,8}$")
     day_cutoff: str = Field("00:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -170,9 +170,16 @@ class StoreSettings(Section):
 
     @field_validator("cash_rounding")
     @classmethod
-    def _positive(cls, value: Decimal) -> Decimal:
+    def _positive(cls, value: Decimal, info: ValidationInfo) -> Decimal:
         if value <= 0 or value > 100:
             raise ValueError("must be a positive amount such as 0.25 or 0.01")
+        currency = info.data.get("currency")
+        if currency:
+            from data.money import quantum
+
+            unit = quantum(currency)
+            if value % unit:
+                raise ValueError(f"must be a whole multiple of {unit}, the smallest unit of {currency}")
         return value
 
     @field_validator("id")
@@ -449,6 +456,8 @@ def _describe(error: dict[str, Any]) -> str:
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     value = error.get("input")
+    if isinstance(value, Decimal):
+        value = str(value)
     shown = f" (got {value!r})" if value is not None and not isinstance(value, dict | list) and error["type"] != "missing" else ""
     return f"{key}: {msg}{shown}"
 

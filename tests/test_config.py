@@ -276,6 +276,8 @@ def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
      "connectors.0.user_token", "missing"),
     ('[[connectors]]\nname = "peak"\nkind = "peak"\ndate = "yesterday"\n', "connectors.0.date", "payment"),
     ('[[connectors]]\nname = "peak"\nkind = "peak"\nday_cutoff = "25:00"\n', "connectors.0.day_cutoff", "HH:MM"),
+    ('[store]\ncash_rounding = "0.001"\n', "store.cash_rounding", "0.01"),
+    ('[store]\ncurrency = "JPY"\n', "store.cash_rounding", "JPY"),
     ('[keys]\npaay = "f10"\n', "keys.paay", "pay"),
     ('[keys]\npay = "ctrl+"\n', "keys.pay", "not a key"),
     ('[keys]\npay = "f10,,ctrl+t"\n', "keys.pay", "empty"),
