@@ -538,11 +538,24 @@ def _connector_env(data: dict[str, Any]) -> list[str]:
     return names
 
 
+def _secret_files_in_home(data: dict[str, Any], home: Path) -> None:
+    """A relative `<key>_file` of a connector is in the home folder, as every relative path in till.toml."""
+    for entry in data.get("connectors") or ():
+        if not isinstance(entry, dict):
+            continue
+        for key, value in entry.items():
+            if key.endswith("_file") and isinstance(value, str) and value.strip():
+                path = Path(value).expanduser()
+                if not path.is_absolute():
+                    entry[key] = str(home / path)
+
+
 def load_settings(home: Path | None = None) -> Settings:
     home = (home or default_home()).expanduser()
     path = home / CONFIG_NAME
     data = _read_toml(path)
     connector_names = _connector_env(data)
+    _secret_files_in_home(data, home)
 
     class _FileSource(PydanticBaseSettingsSource):
         def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work

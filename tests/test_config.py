@@ -425,3 +425,18 @@ def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path):
     """Windows editors (Notepad) save UTF-8 with a BOM; tomllib alone calls that line 1 invalid."""
     tmp_path.joinpath(CONFIG_NAME).write_bytes('\ufeff[store]\nname = "ร้าน"\n'.encode())
     assert load_settings(tmp_path).store.name == "ร้าน"
+
+
+def test_a_relative_secret_file_is_in_the_home_folder(tmp_path, monkeypatch):
+    """As every other relative path in till.toml (database, printer file, file_drop folder)."""
+    home = tmp_path / "home"
+    write(home, '[[connectors]]\nname = "hq"\nkind = "webhook"\nsecret_file = "hq.secret"\n'
+                '[[connectors]]\nname = "peak"\nkind = "peak"\nconnect_key_file = "keys/peak"\n')
+    (home / "hq.secret").write_text("whsec_abc\n", encoding="utf-8")
+    (home / "hq.secret").chmod(0o600)
+    (home / "keys").mkdir()
+    (home / "keys" / "peak").write_text("k\n", encoding="utf-8")
+    (home / "keys" / "peak").chmod(0o600)
+    monkeypatch.chdir(tmp_path)  # started from elsewhere, as systemd or cron would
+    hq, peak = load_settings(home).connectors
+    assert hq.secret_value() == "whsec_abc" and peak.secret_of("connect_key") == "k"
