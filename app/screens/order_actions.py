@@ -304,7 +304,7 @@ class OrderActions:
         if balance <= 0:
             self.say(f"order {order.number} is paid in full")
             return False
-        kept = "no deposit taken; the order is still in the cart" if recalled else ""
+        kept = f"order {order.number}: no deposit taken; the order is still in the cart" if recalled else ""
         if full:
             amount = balance
         else:
@@ -312,12 +312,12 @@ class OrderActions:
                 f"Deposit on {order.number}", f"amount or % of {fmt_money(balance, ctx.currency)}",
                 lambda t: parse_deposit(t, balance, ctx.currency), hint="e.g. 500 or 30% · Esc = no deposit"))
             if amount is None:
-                self.say(f"order {order.number}: {kept}" if recalled else f"order {order.number} saved without a deposit")
+                self.say(kept or f"order {order.number} saved without a deposit")
                 return False
         state = await self.app.push_screen_wait(PaymentScreen(
             PaymentState(amount, ctx.currency, ctx.place.cash_rounding), ctx.settings.payment))
         if state is None or not state.complete:
-            self.say(f"order {order.number}: {kept}" if recalled else f"order {order.number} saved; no deposit taken")
+            self.say(kept or f"order {order.number} saved; no deposit taken")
             return False
         cash = any(t.tender == "cash" for t in state.tenders)
         try:
