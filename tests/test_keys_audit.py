@@ -249,3 +249,33 @@ async def test_orders_arrows_from_the_search_move_in_the_list(make_till, engine,
         await press(pilot, "r")
         assert f"{made[0].number}: ready for pickup" in screen.results_text
     assert [orders.get_order(engine, o.number).status for o in made] == ["ready", "open", "open"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_login_burst_with_tab_between_code_and_pin(make_till, size):
+    """'9⇥9999⏎' in one write (a pty, a scripted terminal): Tab moves to the PIN in key order, as Enter
+    does. The PIN's digits used to land in the operator field ('99999', PIN empty)."""
+    from textual import events
+
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        for key, char in [("9", "9"), ("tab", "\t"), ("9", "9"), ("9", "9"), ("9", "9"), ("9", "9"), ("enter", "\r")]:
+            app._driver.send_message(events.Key(key, char))
+        await settle(pilot)
+        assert isinstance(app.screen, SaleScreen), app.screen.query_one("#login-operator").value
+        assert app.screen.operator.code == "9"
+
+
+async def test_login_tab_typed_slowly_and_back(make_till):
+    app = make_till()
+    async with app.run_test(size=(80, 24)) as pilot:
+        login = app.screen
+        await press(pilot, "1", "tab")
+        assert app.focused.id == "login-pin"
+        await press(pilot, "shift+tab")  # back to correct the code
+        assert app.focused.id == "login-operator"
+        await press(pilot, "backspace", "9", "tab")
+        assert app.focused.id == "login-pin"
+        await typed(pilot, "9999")
+        assert isinstance(app.screen, SaleScreen) and app.screen.operator.code == "9"
+        assert login.query_one("#login-operator").value == ""  # cleared for the next login

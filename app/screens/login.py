@@ -31,7 +31,8 @@ class LoginScreen(Screen):
                 yield Label(Text(printable(store.name), style="bold"), id="login-title")
                 yield Label(Text(printable(f"Store {store.id} · terminal {store.terminal}")), classes="muted")
                 yield Label("Operator")
-                yield OrderedInput(placeholder="operator code", id="login-operator", restrict=r"[0-9A-Za-z]*", max_length=16)
+                yield OrderedInput(placeholder="operator code", id="login-operator", restrict=r"[0-9A-Za-z]*",
+                                   max_length=16, tab_submits=True)
                 yield Label("PIN")
                 yield OrderedInput(placeholder="PIN", password=True, id="login-pin", restrict=r"[0-9]*", max_length=12)
                 yield Static("", id="login-message")
@@ -46,7 +47,7 @@ class LoginScreen(Screen):
         msg.update(Text(printable(text)))
         msg.set_class(error, "-error")
 
-    # Keys typed quickly ("1⏎1111⏎" in one burst) reach the operator field before focus has moved on.
+    # Keys typed quickly ("1⏎1111⏎" or "1⇥1111⏎" in one burst) reach the operator field before focus has moved on.
     # The code is fixed when Enter is pressed there; anything typed after it belongs to the PIN.
     _code: str | None = None
 
