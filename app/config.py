@@ -104,7 +104,7 @@ def normalise_keys(value: str) -> str:
         mods = [m.strip().lower() for m in mods]
         key = key.strip()
         if len(key) == 1:
-            key = _character_key(key)
+            key = _character_key(key.lower() if mods else key)  # Ctrl+T arrives as ctrl+t; "A" alone is A
         else:
             key = _KEY_NAME_REPLACEMENTS.get(key.lower(), key.lower())
             if key not in _NAMED_KEYS and key not in _punctuation_keys():

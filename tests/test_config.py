@@ -327,9 +327,9 @@ def test_a_bad_key_from_the_environment_names_the_variable(tmp_path, monkeypatch
 
 
 def test_keys_are_normalised_the_way_textual_names_them(tmp_path):
-    write(tmp_path, '[keys]\npay = " F10, ctrl+t "\nhealth = "f11,?"\nsearch = "Ctrl+Shift+F2"\n')
+    write(tmp_path, '[keys]\npay = " F10, Ctrl+T "\nhealth = "f11,?"\nsearch = "Ctrl+Shift+F2"\nrefund_all = "A"\n')
     assert load_settings(tmp_path).keys == {"pay": "f10,ctrl+t", "health": "f11,question_mark",
-                                            "search": "ctrl+shift+f2"}
+                                            "search": "ctrl+shift+f2", "refund_all": "A"}
 
 
 def test_every_binding_id_can_be_remapped_and_no_other():
