@@ -26,6 +26,9 @@ PEAK_EVENTS = ("sale.completed", "sale.refunded")
 # PEAK jobs are also claimed when uncertain (looked up, then sent if absent) and when blocked (checked
 # again every 5 minutes: a product mapping fixed meanwhile lets them go).
 PEAK_STATES = ("pending", "retry_wait", "uncertain", "blocked")
+BREAKER_AFTER = 5
+"""Consecutive transient failures (5xx, 429, timeouts) after which a pass stops sending to a connector:
+a failing receiver is not sent the whole backlog, each job waiting out a timeout (§6.5 breaker)."""
 _rate_limited: dict[str, float] = {}  # connector -> monotonic time until which PEAK asked us to wait
 
 
@@ -108,12 +111,14 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
             # PEAK: credit notes after the documents they credit (member receipts, daily entries).
             claimed = outbox.claim(engine, connector.name, owner, limit=1, states=states, history=is_peak,
                                    due_by=due_by, dependents_last=is_peak)
+            transient = 0
             for n in (range(limit) if limit is not None else itertools.count()):
                 if not claimed:
                     break
                 job = claimed[0]
                 result = _deliver(client, connector, job, settings, engine)
-                stop = (result.status == 410 or result.kind == "connectivity"
+                transient = transient + 1 if result.kind in ("retry", "uncertain") else 0
+                stop = (result.status == 410 or result.kind == "connectivity" or transient >= BREAKER_AFTER
                         or (is_peak and (result.status == 429
                                          or (result.kind == "blocked" and result.error.startswith("auth:")))))
                 if stop or n == (limit or 0) - 1:

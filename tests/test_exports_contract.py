@@ -374,3 +374,16 @@ def test_a_killed_workers_peak_job_is_looked_up_only_once_its_request_has_settle
         assert outbox.recover_expired(engine, now=later) == 1 and jobs(engine)[0].state == "uncertain"
     finally:
         fake.stop()
+
+
+def test_a_failing_receiver_is_not_sent_the_whole_backlog_in_one_pass(settings, engine, place, receiver):
+    from app.exports import BREAKER_AFTER
+
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=receiver.url, secret=SECRET, live=True)]
+    receiver.script = [(503, {})] * 20
+    for _ in range(BREAKER_AFTER + 3):
+        sell(engine, place, [(COFFEE, 1)], targets=targets(settings))
+    report = run_once(settings, engine)
+    assert len(receiver.requests) == BREAKER_AFTER and report.failed == BREAKER_AFTER
+    states = [(j.state, j.attempt_count) for j in jobs(engine)]
+    assert states == [("retry_wait", 1)] * BREAKER_AFTER + [("pending", 0)] * 3  # the rest waits, untouched
