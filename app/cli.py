@@ -355,7 +355,7 @@ def _report(settings, args) -> int:
     cutoff = settings.store.cutoff
     if args.kind == "x":
         if args.date or args.counted:
-            raise UsageError("report x: --date and --counted are for Z reports")
+            raise CliError("report x: --date and --counted are for Z reports (the X is the running day)")
         doc = reports.x_report(engine, place, cutoff=cutoff)
     elif args.date:
         doc = reports.z_report(engine, place, args.date)

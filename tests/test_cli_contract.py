@@ -168,7 +168,6 @@ def test_exports_list_says_when_it_shows_only_the_newest(home):
 
 
 @pytest.mark.parametrize("args", [("exports", "retry"), ("exports", "retry", "--connector", "accountant"),
-                                  ("report", "x", "--date", "2026-12-01"), ("report", "x", "--counted", "10"),
                                   ("report", "z"), ("report", "z", "--counted", "10")])
 def test_a_missing_or_misplaced_option_is_a_usage_error(store, args):
     line = assert_one_error_line(till(*args, "--home", str(store)), code=2)
