@@ -58,8 +58,9 @@ def targets(settings: Settings) -> tuple[outbox.ExportTarget, ...]:
 class RunReport:
     delivered: int = 0
     failed: int = 0
-    dry_run: int = 0
-    """Jobs of connectors with live = false: built and checked, not sent. Not a failure."""
+    skipped: int = 0
+    """Jobs of connectors with live = false (built and checked, not sent) and jobs with nothing to send
+    (what they export is in another document). Not failures."""
     states: dict[str, int] = field(default_factory=dict)
     site: SiteRun | None = None
     """How the pass to the site database went (None: no site connector, or paused)."""
@@ -130,8 +131,8 @@ def run_once(settings: Settings, engine, *, client: httpx.Client | None = None, 
                 report.states[state] = report.states.get(state, 0) + 1
                 if state == "succeeded":
                     report.delivered += 1
-                elif result.kind == "dry_run":
-                    report.dry_run += 1
+                elif result.kind in ("dry_run", "not_needed"):
+                    report.skipped += 1
                 else:
                     report.failed += 1
                     log.warning("export %s job %s: %s %s", connector.name, job.id, state, result.error)
@@ -173,7 +174,7 @@ def _run_site(settings: Settings, engine, connector: ConnectorSettings, owner: s
         done = states.get("succeeded", 0)
         dry = sum(1 for _, o in results if o.kind == "dry_run")
         report.delivered += done
-        report.dry_run += dry
+        report.skipped += dry
         report.failed += len(jobs) - done - dry
         run.sent += done
         if progress is not None:

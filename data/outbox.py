@@ -149,7 +149,7 @@ class ClaimedJob:
 # before it is sent again (reference/exports.md §6.4, last row).
 NOT_IDEMPOTENT = ("peak",)
 # Attempt outcomes after which nothing can have reached the receiver.
-NOT_SENT = ("connectivity", "blocked", "dry_run", "wait", "unreconciled")
+NOT_SENT = ("connectivity", "blocked", "dry_run", "wait", "unreconciled", "not_needed")
 
 
 def recover_expired(engine: Engine, now: datetime | None = None) -> int:
@@ -362,6 +362,7 @@ def backlog(engine: Engine, connector: str) -> tuple[int, datetime | None]:
 @dataclass(frozen=True)
 class Outcome:
     """What one attempt came to. `kind`: success | retry | connectivity | dead | blocked | dry_run |
+    not_needed (nothing to send: what it exports is in another document; skipped with `error` as why) |
     uncertain (the request may have reached the receiver: look it up before sending again) |
     unreconciled (the lookup itself failed: still uncertain, no attempt used) | wait (not sent: rate
     limited or waiting on another job; no attempt used)."""
@@ -406,6 +407,8 @@ def _finish_in(conn: Connection, job: ClaimedJob, outcome: Outcome, schedule: Se
     elif outcome.kind == "dry_run":
         values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
                       attempt_count=attempts)
+    elif outcome.kind == "not_needed":
+        values.update(state="skipped", resolution=outcome.error[:1000], attempt_count=attempts - 1)
     elif outcome.kind == "blocked":
         # Connectors that re-check blocked jobs by themselves (PEAK) find it due again in 5 minutes.
         values.update(state="blocked", attempt_count=attempts - 1, next_attempt_at=now + timedelta(seconds=300))

@@ -55,6 +55,11 @@ class PeakWaiting(ValueError):
     """The document depends on another job that has not been delivered yet."""
 
 
+class PeakNotNeeded(ValueError):
+    """The job has nothing to send: what it would export is in another document (a member-sale job of a
+    sale without a member id is in the daily POS Customer entry)."""
+
+
 @dataclass(frozen=True)
 class PeakConfig:
     """What building needs from the connector settings (app/connectors/peak.py makes one)."""
@@ -227,7 +232,7 @@ def member_sale_document(engine: Engine, cfg: PeakConfig, receipt: str, key: str
             raise PeakBlocked(f"no sale {receipt}")
         member = conn.execute(select(Member).where(Member.id == sale.member_id)).first() if sale.member_id else None
         if member is None:
-            raise PeakBlocked(f"{receipt} has no member; it belongs in the daily POS Customer entry")
+            raise PeakNotNeeded(f"{receipt} has no member (a phone only): it is in the daily POS Customer entry")
         lines = conn.execute(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.line_no)).all()
         codes = _codes(conn, cfg.connector, [ln.product_id for ln in lines])
         tenders = [(p.tender, p.amount) for p in conn.execute(select(Payment).where(Payment.sale_id == sale.id))]
@@ -305,7 +310,7 @@ def _original_document(conn: Connection, cfg: PeakConfig, original):
     receipt when it went one by one, else the daily entry (or supplement) of its day."""
     job = conn.execute(_JOBS.where(
         ExportJob.connector == cfg.connector, ExportJob.event == MEMBER_EVENT,
-        ExportJob.source_id == original.receipt_number)).first()
+        ExportJob.source_id == original.receipt_number)).first() if original.member_id else None
     if job is not None:
         return original.receipt_number, job
     day = business_date(original.created_at, cfg.timezone, cfg.cutoff)
@@ -323,13 +328,14 @@ def _original_document(conn: Connection, cfg: PeakConfig, original):
 
 def _eligible(cfg: PeakConfig, start: datetime, end: datetime, after: int, through: int):
     """Sales of the branch in [start, end) that do not go one by one, not zero, with after < id <= through.
-    One by one means a member-sale job of this connector, written with the sale: a sale whose member
-    has none (no phone on the cart, or sold before the connector was set up) is in the day's entry,
-    never in no document at all."""
-    one_by_one = select(ExportJob.id).where(ExportJob.source_id == Sale.receipt_number,
+    One by one means a member (member id) and a member-sale job of this connector, both written with
+    the sale, so what a day holds never changes: a sale with a member but no such job (no phone on the
+    cart, or sold before the connector was set up) and a sale with a phone but no member are in the
+    day's entry, never in no document at all."""
+    member_job = select(ExportJob.id).where(ExportJob.source_id == Sale.receipt_number,
                                             ExportJob.event == MEMBER_EVENT,
                                             ExportJob.connector == cfg.connector).exists()
-    return ((Sale.store_id == cfg.branch) & (Sale.kind == "sale") & ~one_by_one
+    return ((Sale.store_id == cfg.branch) & (Sale.kind == "sale") & (Sale.member_id.is_(None) | ~member_job)
             & (Sale.total != 0) & (Sale.created_at >= start) & (Sale.created_at < end)
             & (Sale.id > after) & (Sale.id <= through))
 

@@ -256,6 +256,12 @@ def test_a_sale_with_a_member_but_no_member_job_goes_in_the_daily_entry_not_nowh
         pay = PaymentState(totals.total, place.currency, place.cash_rounding)
         pay.apply(CASH, None)
         quiet = commit_sale(engine, place, cashier, cart, pay, at=bkk(day, 11), exports=targets(settings))
+        cart = Cart(member_phone="+66812345699")  # a phone only, no member (a customer order's phone)
+        cart.add(product_id=info.id, sku=info.sku, name=info.name, price=info.price, vat_rate=info.vat_rate,
+                 quantity=Decimal(1), barcode=info.barcode)
+        pay = PaymentState(info.price, place.currency, place.cash_rounding)
+        pay.apply(CASH, None)
+        phone_only = commit_sale(engine, place, cashier, cart, pay, at=bkk(day, 12), exports=targets(settings))
         back = PaymentState(Decimal("35.00"), place.currency, place.cash_rounding)
         back.apply(CASH, None)
         refund = commit_refund(engine, place, cashier, manager, quiet,
@@ -267,9 +273,13 @@ def test_a_sale_with_a_member_but_no_member_job_goes_in_the_daily_entry_not_nowh
         run_once(settings, engine)
         [entry] = fake.by_reference(f"POSDAY-BKK01-{day:%Y%m%d}")
         total = sum((p["quantity"] * p["price"] - p["discount"] for p in entry["products"]), Decimal(0))
-        assert total == Decimal("115.00")  # 45 (plain) + 70 (the member sale without a member job)
-        assert f"{plain}–{quiet}" in entry["remark"] and "n=2" in entry["remark"]
+        # 45 (plain) + 70 (the member sale without a member job) + 35 (the phone without a member)
+        assert total == Decimal("150.00")
+        assert f"{plain}–{phone_only}" in entry["remark"] and "n=3" in entry["remark"]
         assert len(fake.by_reference(member)) == 1  # the member sale went one by one, and only there
+        assert fake.by_reference(phone_only) == []
+        by_source = {j.source_id: j for j in jobs(engine)}
+        assert by_source[phone_only].state == "skipped" and "daily" in by_source[phone_only].resolution
         [note] = fake.documents["creditnotes"]
         assert note["reference"] == f"CN-{refund}" and note["contactCode"] == "POS-CUST"
         assert f"POSDAY-BKK01-{day:%Y%m%d}" in note["tags"]

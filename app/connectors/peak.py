@@ -398,6 +398,8 @@ def deliver(http: httpx.Client, connector, settings, engine, job: ClaimedJob) ->
         return Outcome("blocked", error=str(exc))
     except docs.PeakWaiting as exc:
         return Outcome("wait", error=str(exc), retry_after=60)
+    except docs.PeakNotNeeded as exc:
+        return Outcome("not_needed", error=str(exc))
     body = envelope(doc)
     if not ps.live:
         return Outcome("dry_run", response_body=encode(body, ps.amounts).decode())
