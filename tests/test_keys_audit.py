@@ -279,3 +279,24 @@ async def test_login_tab_typed_slowly_and_back(make_till):
         await typed(pilot, "9999")
         assert isinstance(app.screen, SaleScreen) and app.screen.operator.code == "9"
         assert login.query_one("#login-operator").value == ""  # cleared for the next login
+
+
+async def test_a_scan_right_after_the_pin_does_not_spoil_the_login(make_till, engine):
+    """A code scanned while the PIN is being checked (a fast cashier, a burst from a pty) reaches the
+    PIN field; its Enter used to start a second check with the scan's digits after the PIN, which
+    cancelled the first and counted a wrong PIN. The first check stands now."""
+    from textual import events
+
+    from data.models import AuditLog
+
+    app = make_till()
+    async with app.run_test() as pilot:
+        keys = ["1", "enter", "1", "1", "1", "1", "enter", *COFFEE, "enter"]
+        for key in keys:
+            app._driver.send_message(events.Key(key, "\r" if key == "enter" else key))
+        for _ in range(5):
+            await settle(pilot)
+        assert isinstance(app.screen, SaleScreen) and app.screen.operator.code == "1"
+    with Session(engine) as s:
+        actions = [a.action for a in s.exec(select(AuditLog))]
+    assert "login" in actions and "login.failed" not in actions

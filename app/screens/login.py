@@ -55,7 +55,10 @@ class LoginScreen(Screen):
     def _operator_entered(self, event: Input.Submitted) -> None:
         event.stop()
         if self._code is not None:
-            self._submit_pin()  # a late Enter that was meant for the PIN field
+            # A late Enter that was meant for the PIN field: the PIN is what was typed before it.
+            typed = event.value
+            late = typed[len(self._code):] if typed.startswith(self._code) and len(typed) > len(self._code) else ""
+            self._submit_pin("".join(ch for ch in late if ch.isdigit()) or None)
             return
         code = event.value.strip()
         if not code:
@@ -85,11 +88,16 @@ class LoginScreen(Screen):
     @on(Input.Submitted, "#login-pin")
     def _pin_entered(self, event: Input.Submitted) -> None:
         event.stop()
-        self._submit_pin()
+        self._submit_pin(event.value)  # as typed before Enter: a scan right behind it is no part of it
 
-    def _submit_pin(self) -> None:
+    _checking = False
+
+    def _submit_pin(self, pin: str | None = None) -> None:
+        if self._checking:
+            return  # an Enter typed while the PIN is checked (a scan, say) must not start another check
         code = self.query_one("#login-operator", Input).value.strip()
-        pin = self.query_one("#login-pin", Input).value
+        if pin is None:
+            pin = self.query_one("#login-pin", Input).value
         if not code:
             self._say("type your operator code")
             self.query_one("#login-operator", Input).focus()
@@ -99,6 +107,7 @@ class LoginScreen(Screen):
             self.query_one("#login-pin", Input).focus()
             return
         self._say("checking…", error=False)
+        self._checking = True
         self._login(code, pin)
 
     @work(exclusive=True, group="login")
@@ -120,6 +129,8 @@ class LoginScreen(Screen):
             self.app.bell()
             pin_input.focus()
             return
+        finally:
+            self._checking = False
         self._logged_in(operator)
 
     def _logged_in(self, operator) -> None:
