@@ -31,6 +31,8 @@ RETRYABLE = ("dead", "blocked", "uncertain", "retry_wait", "skipped")
 FAILED_STATES = ("dead", "blocked", "uncertain", "retry_wait")
 """What `retry --all-failed` takes back: not skipped jobs, a person's decision (or a dry run)."""
 LEASE_SECONDS = 120
+DRY_RUN = "dry run: payload built and checked, not sent (live = false)"
+"""The resolution of a job skipped because its connector is not live: it never reached the receiver."""
 SETTLE_SECONDS = 45
 """How long a dead worker's PEAK request may still be answered (PEAK's timeout is 30 s)."""
 
@@ -405,8 +407,7 @@ def _finish_in(conn: Connection, job: ClaimedJob, outcome: Outcome, schedule: Se
         values.update(state="succeeded", succeeded_at=now, remote_id=outcome.remote_id, attempt_count=attempts,
                       last_error="")
     elif outcome.kind == "dry_run":
-        values.update(state="skipped", resolution="dry run: payload built and checked, not sent (live = false)",
-                      attempt_count=attempts)
+        values.update(state="skipped", resolution=DRY_RUN, attempt_count=attempts)
     elif outcome.kind == "not_needed":
         values.update(state="skipped", resolution=outcome.error[:1000], attempt_count=attempts - 1)
     elif outcome.kind == "blocked":

@@ -281,6 +281,8 @@ def credit_note_document(engine: Engine, cfg: PeakConfig, refund_number: str, ke
     _missing(codes)
     if check_depends and depends is not None and depends.state not in DONE:
         raise PeakWaiting(f"waits for {against} (job {depends.id}, {depends.state}) to reach PEAK first")
+    if check_depends and depends is not None:
+        _not_dry_run(depends, against)
     day = business_date(refund.created_at, cfg.timezone, cfg.cutoff)
     products = [_product_line(codes[ln.product_id][2], ln.name, ln.quantity, ln.unit_price, ln.total, ZERO,
                               _vat_type(cfg, ln.vat_rate), cfg.currency) for ln in lines]
@@ -303,6 +305,13 @@ def credit_note_document(engine: Engine, cfg: PeakConfig, refund_number: str, ke
 
 _JOBS = select(ExportJob.__table__, ExportPayload.body.label("payload")).select_from(outbox.WITH_PAYLOAD)
 """Job rows with their payload."""
+
+
+def _not_dry_run(job, reference: str) -> None:
+    """A live document must not refer to one that was only built in dry run (it is not in PEAK)."""
+    if job.state == "skipped" and job.resolution == outbox.DRY_RUN:
+        raise PeakBlocked(f"{reference} was only built in dry run (live = false) and is not in PEAK: retry job "
+                          f"{job.id} first (till exports retry {job.id})")
 
 
 def _original_document(conn: Connection, cfg: PeakConfig, original):
@@ -340,8 +349,10 @@ def _eligible(cfg: PeakConfig, start: datetime, end: datetime, after: int, throu
             & (Sale.id > after) & (Sale.id <= through))
 
 
-def daily_document(engine: Engine, cfg: PeakConfig, payload: dict, key: str) -> PeakDoc:
-    """The one receipt for the "POS Customer" of a business day (or a supplement of it): §6.8."""
+def daily_document(engine: Engine, cfg: PeakConfig, payload: dict, key: str, *,
+                   check_depends: bool = False) -> PeakDoc:
+    """The one receipt for the "POS Customer" of a business day (or a supplement of it): §6.8. With
+    `check_depends` (live), a supplement is blocked while an earlier entry of its day was only a dry run."""
     day = date.fromisoformat(payload["business_date"])
     supplement = int(payload.get("supplement", 0))
     start, end = day_bounds(day, cfg.timezone, cfg.cutoff)
@@ -349,6 +360,13 @@ def daily_document(engine: Engine, cfg: PeakConfig, payload: dict, key: str) -> 
     if not cfg.pos_customer_code:
         raise PeakBlocked("no pos_customer_code in the connector settings (the POS Customer contact)")
     with engine.connect() as conn:
+        if supplement and check_depends:
+            for job in conn.execute(_JOBS.where(
+                    ExportJob.connector == cfg.connector, ExportJob.event == DAILY_EVENT,
+                    ExportJob.business_date == day.isoformat(), ExportJob.source_id != payload.get("reference"))
+                    .order_by(ExportJob.id)):
+                if int((job.payload or {}).get("supplement", 0)) < supplement:
+                    _not_dry_run(job, job.source_id)
         head = conn.execute(select(
             func.count(Sale.id), func.min(Sale.receipt_number), func.max(Sale.receipt_number),
             func.sum(Sale.total), func.sum(Sale.vat_total), func.sum(Sale.rounding),
@@ -415,7 +433,7 @@ def daily_document(engine: Engine, cfg: PeakConfig, payload: dict, key: str) -> 
 def build(engine: Engine, cfg: PeakConfig, job: outbox.ClaimedJob, *, check_depends: bool = True) -> PeakDoc:
     """The document of a claimed PEAK job."""
     if job.event == DAILY_EVENT:
-        return daily_document(engine, cfg, job.payload, job.idempotency_key)
+        return daily_document(engine, cfg, job.payload, job.idempotency_key, check_depends=check_depends)
     if job.event == MEMBER_EVENT:
         return member_sale_document(engine, cfg, job.source_id, job.idempotency_key)
     if job.event == REFUND_EVENT:

@@ -397,3 +397,48 @@ def test_a_failing_receiver_is_not_sent_the_whole_backlog_in_one_pass(settings, 
     assert len(receiver.requests) == BREAKER_AFTER and report.failed == BREAKER_AFTER
     states = [(j.state, j.attempt_count) for j in jobs(engine)]
     assert states == [("retry_wait", 1)] * BREAKER_AFTER + [("pending", 0)] * 3  # the rest waits, untouched
+
+
+# -- PEAK: from dry run to live ------------------------------------------------------------------------
+
+def test_going_live_never_sends_a_credit_note_or_supplement_for_a_document_only_dry_run(settings, engine, place,
+                                                                                       cashier, manager):
+    """Documents built in dry run are not in PEAK: once live, a credit note or supplement that refers
+    to one is blocked (saying which job to retry) instead of pointing at nothing; after that job went
+    out, they follow."""
+    from data.payments import CASH, PaymentState
+    from data.sales import commit_refund, refundable
+    from tests.peak_helpers import bkk, days_ago
+
+    fake = FakePeak()
+    try:
+        map_products(engine)
+        settings.connectors = [peak_connector(fake.url, live=False)]
+        day = days_ago(3)
+        sold = sell(engine, place, [(COFFEE, 2)], at=bkk(day, 9), targets=targets(settings))
+        run_once(settings, engine)
+        main = next(j for j in jobs(engine) if j.source_id == f"POSDAY-BKK01-{day:%Y%m%d}")
+        assert main.state == "skipped" and "dry run" in main.resolution
+        settings.connectors = [peak_connector(fake.url, live=True)]
+        back = PaymentState(Decimal("45.00"), place.currency, place.cash_rounding)
+        back.apply(CASH, None)
+        refund = commit_refund(engine, place, cashier, manager, sold,
+                               {refundable(engine, sold).lines[0].line_id: Decimal(1)}, back, uid="r-dry",
+                               at=bkk(day + timedelta(days=1), 9), exports=targets(settings))
+        sell(engine, place, [(HIGHLIGHTER, 1)], at=bkk(day, 20), targets=targets(settings))  # late
+        run_once(settings, engine)
+        by_source = {j.source_id: j for j in jobs(engine)}
+        note, supplement = by_source[refund], by_source[f"POSDAY-BKK01-{day:%Y%m%d}-S1"]
+        assert note.state == "blocked" and "dry run" in note.last_error and f"job {main.id}" in note.last_error
+        assert supplement.state == "blocked" and "dry run" in supplement.last_error
+        assert fake.documents["creditnotes"] == [] and fake.documents["receipts"] == []
+        outbox.retry(engine, [main.id])  # a person sends the day's entry after all
+        run_once(settings, engine)
+        outbox.retry(engine, [note.id, supplement.id])  # (or wait for the 5-minute re-check)
+        run_once(settings, engine)
+        assert {j.source_id: j.state for j in jobs(engine)}[refund] == "succeeded"
+        assert len(fake.by_reference(f"POSDAY-BKK01-{day:%Y%m%d}")) == 1
+        assert len(fake.by_reference(f"POSDAY-BKK01-{day:%Y%m%d}-S1")) == 1
+        assert [n["reference"] for n in fake.documents["creditnotes"]] == [f"CN-{refund}"]
+    finally:
+        fake.stop()
