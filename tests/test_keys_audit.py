@@ -300,3 +300,40 @@ async def test_a_scan_right_after_the_pin_does_not_spoil_the_login(make_till, en
     with Session(engine) as s:
         actions = [a.action for a in s.exec(select(AuditLog))]
     assert "login" in actions and "login.failed" not in actions
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_refused_amount_is_replaced_by_the_next_one_typed(make_till, engine, size):
+    """F2, 200 + Enter on 104.50 (more than a card may pay), then 50 + Enter: the 50 is tendered. The
+    refused 200 used to stay in the field with the cursor after it, so the next try read 20050."""
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot)
+        await typed(pilot, "2*" + MILK)  # 104.50
+        await press(pilot, "f10")
+        pay = app.screen
+        await press(pilot, "f2")
+        await typed(pilot, "200")
+        assert "cannot pay more" in pay.message and pay.state.tenders == []
+        await typed(pilot, "50")
+        assert [(t.tender, t.amount) for t in pay.state.tenders] == [("card", Decimal("50.00"))]
+        await press(pilot, "f1")
+        await typed(pilot, "1..0")  # no amount at all
+        assert "not an amount" in pay.message
+        await typed(pilot, "60")
+        assert app.screen is not pay
+    with Session(engine) as s:
+        assert s.exec(select(Sale)).one().change_total == Decimal("5.50")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_refused_prompt_value_is_replaced_by_the_next_one_typed(make_till, size):
+    app = make_till()
+    async with app.run_test(size=size) as pilot:
+        sale = await log_in(pilot)
+        await typed(pilot, COFFEE)
+        await press(pilot, "f4")
+        await typed(pilot, "7x")
+        assert "not a number" in app.screen.error_text
+        await typed(pilot, "3")  # not "7x3"
+        assert app.screen is sale and sale.cart.lines[0].quantity == 3

@@ -99,6 +99,8 @@ class Prompt(ModalScreen[T | None], Generic[T]):
             inp = self.query_one(Input)
             if self._password:
                 inp.value = ""
+            else:
+                inp.select_all()  # typed again, the next try replaces it (arrows keep it for a correction)
             return
         self.dismiss(value)
 

@@ -160,8 +160,13 @@ class PaymentScreen(ModalScreen[PaymentState | None]):
             amount = to_decimal(text)
         except MoneyError:
             self._say(f"{text!r} is not an amount", error=True)
+            self._select_amount()
             return
         self._take(amount)
+
+    def _select_amount(self) -> None:
+        """A refused amount stays for a correction, selected: the next amount typed replaces it."""
+        self.query_one("#pay-amount", Input).select_all()
 
     def _take(self, amount: Decimal | None) -> None:
         reference = self.query_one("#pay-reference", Input).value.strip() if self.tender != CASH else ""
@@ -169,6 +174,7 @@ class PaymentScreen(ModalScreen[PaymentState | None]):
             entry = self.state.apply(self.tender, amount, reference=reference)
         except TenderError as exc:
             self._say(str(exc), error=True)
+            self._select_amount()
             return
         self.query_one("#pay-amount", Input).value = ""
         self.query_one("#pay-reference", Input).value = ""
