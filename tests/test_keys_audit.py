@@ -337,3 +337,31 @@ async def test_a_refused_prompt_value_is_replaced_by_the_next_one_typed(make_til
         assert "not a number" in app.screen.error_text
         await typed(pilot, "3")  # not "7x3"
         assert app.screen is sale and sale.cart.lines[0].quantity == 3
+
+
+async def test_orders_ctrl_a_from_the_search_selects_all_shown(make_till, engine, place):
+    """`/`, a search, Ctrl+A: every order shown is selected and the list has the keys (r marks them
+    ready). In the search field Ctrl+A was the field's own 'go to start'."""
+    from tests.order_helpers import make_order
+    from widgets.order_list import OrderList
+
+    made = [make_order(engine, place, customer_name=f"Khun {name}") for name in ("Anong", "Somchai", "Anan")]
+    app = make_till()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot)
+        await press(pilot, "f8")
+        screen = app.screen
+        table = screen.query_one(OrderList)
+        await press(pilot, "slash")
+        await pilot.press(*"Khun An")
+        await settle(pilot)
+        await press(pilot, "ctrl+a")
+        assert screen.selected_count == 2 and app.focused is table
+        await press(pilot, "r")
+        await settle(pilot)
+        assert "ready for pickup" in screen.results_text
+        await press(pilot, "ctrl+a")  # in the list as before: all shown, again none
+        assert screen.selected_count == 2
+        await press(pilot, "ctrl+a")
+        assert screen.selected_count == 0
+    assert [orders.get_order(engine, o.number).status for o in made] == ["ready", "open", "ready"]

@@ -60,6 +60,9 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         # keys) back to the list.
         Binding("down", "from_search(1)", "Down", id="orders_search_down", show=False),
         Binding("up", "from_search(-1)", "Up", id="orders_search_up", show=False),
+        # priority: from the search field too, where the field's own Ctrl+A (go to start) would take it;
+        # the list's binding id, so that one [keys] line remaps both
+        Binding("ctrl+a", "select_all_shown", "All", id="orders_select_all", priority=True),
     ]
 
     class Results(Message):
@@ -288,6 +291,11 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         table = self.query_one(OrderList)
         table.focus()
         table.action_cursor(step)
+
+    def action_select_all_shown(self) -> None:
+        table = self.query_one(OrderList)
+        table.focus()
+        table.action_select_all()
 
     def action_status(self) -> None:
         i = STATUS_CYCLE.index(self.status_filter) if self.status_filter in STATUS_CYCLE else 0
