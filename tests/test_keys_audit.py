@@ -248,6 +248,9 @@ async def test_orders_arrows_from_the_search_move_in_the_list(make_till, engine,
         assert table.highlighted == made[2].number and app.focused is table
         await press(pilot, "r")
         assert f"{made[0].number}: ready for pickup" in screen.results_text
+        await press(pilot, "slash")
+        await press(pilot, "shift+down")  # Shift+↓ from the search extends, as in the list
+        assert table.chosen() == [made[2].number, made[0].number] and app.focused is table
     assert [orders.get_order(engine, o.number).status for o in made] == ["ready", "open", "open"]
 
 

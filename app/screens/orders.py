@@ -60,6 +60,8 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
         # keys) back to the list.
         Binding("down", "from_search(1)", "Down", id="orders_search_down", show=False),
         Binding("up", "from_search(-1)", "Up", id="orders_search_up", show=False),
+        Binding("shift+down", "from_search(1, True)", "Extend", id="orders_search_extend_down", show=False),
+        Binding("shift+up", "from_search(-1, True)", "Extend", id="orders_search_extend_up", show=False),
         # priority: from the search field too, where the field's own Ctrl+A (go to start) would take it;
         # the list's binding id, so that one [keys] line remaps both
         Binding("ctrl+a", "select_all_shown", "All", id="orders_select_all", priority=True),
@@ -287,10 +289,13 @@ class OrdersScreen(Screen[tuple[str, str | None] | None]):
     def action_search(self) -> None:
         self.query_one("#orders-search", Input).focus()
 
-    def action_from_search(self, step: int) -> None:
+    def action_from_search(self, step: int, extend: bool = False) -> None:
         table = self.query_one(OrderList)
         table.focus()
-        table.action_cursor(step)
+        if extend:
+            table.action_extend(step)
+        else:
+            table.action_cursor(step)
 
     def action_select_all_shown(self) -> None:
         table = self.query_one(OrderList)
