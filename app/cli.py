@@ -362,7 +362,7 @@ def _report(settings, args) -> int:
         if doc is None:
             raise CliError(f"no Z report for {args.date} on terminal {place.terminal_code}")
     elif args.counted is None:
-        raise UsageError("report z: closing the day needs the blind count: --counted AMOUNT --operator CODE "
+        raise CliError("report z: closing the day needs the blind count: --counted AMOUNT --operator CODE "
                        "(or F12 → Close day on the till); --date D reprints a kept Z")
     else:
         from data.money import quantum
@@ -375,7 +375,7 @@ def _report(settings, args) -> int:
                 or counted != counted.quantize(quantum(place.currency)):
             raise CliError(f"--counted {args.counted!r} is not an amount of cash in {place.currency}")
         if not args.operator:
-            raise UsageError("report z: --operator CODE: who closes the day")
+            raise CliError("report z: --operator CODE: who closes the day")
         try:
             operator = authenticate(engine, args.operator, _read_pin(f"PIN for operator {args.operator}: "),
                                     store=place.store_id, terminal=place.terminal_code, purpose="login")
