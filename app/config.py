@@ -607,6 +607,10 @@ def _problem_of(settings: Settings) -> tuple[tuple, str] | None:
         first = seen.setdefault(connector.name.lower(), n)
         if first != n:
             return ("connectors", n, "name"), f"{connector.name!r} is already the name of connectors.{first}"
+        if connector.name.lower() == "site" and connector.kind != "site" and settings.site.url \
+                and not any(c.kind == "site" for c in settings.connectors):
+            return ("connectors", n, "name"), ("'site' is the name of the connector [site] url makes; "
+                                               "give this one another name")
         extra = connector.model_extra or {}
         allowed = _KNOWN_EXTRA.get(connector.kind)
         if allowed is not None:

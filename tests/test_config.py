@@ -271,6 +271,8 @@ def test_the_design_sample_loads_with_every_key(tmp_path, monkeypatch):
      "connectors.1.name", "connectors.0"),
     ('[[connectors]]\nname = "hq"\nkind = "file_drop"\n[[connectors]]\nname = "HQ"\nkind = "webhook"\n',
      "connectors.1.name", "connectors.0"),
+    ('[site]\nurl = "postgresql+psycopg://till@site/till"\n[[connectors]]\nname = "site"\nkind = "webhook"\n',
+     "connectors.0.name", "[site]"),
     ('[[connectors]]\nname = "peak"\nkind = "peak"\nlive = true\n', "connectors.0.connect_id", "missing"),
     ('[[connectors]]\nname = "peak"\nkind = "peak"\nlive = true\nconnect_id = "i"\nconnect_key = "k"\n',
      "connectors.0.user_token", "missing"),
