@@ -365,14 +365,14 @@ def _report(settings, args) -> int:
         raise CliError("report z: closing the day needs the blind count: --counted AMOUNT --operator CODE "
                        "(or F12 → Close day on the till); --date D reprints a kept Z")
     else:
-        from data.money import quantum
+        from data.money import minor_units
 
         try:
             counted = Decimal(args.counted.strip())
         except InvalidOperation:
             counted = None
-        if counted is None or not counted.is_finite() or counted < 0 \
-                or counted != counted.quantize(quantum(place.currency)):
+        if counted is None or not counted.is_finite() or counted < 0 or counted >= 10 ** 12 \
+                or counted.normalize().as_tuple().exponent < -minor_units(place.currency):
             raise CliError(f"--counted {args.counted!r} is not an amount of cash in {place.currency}")
         if not args.operator:
             raise CliError("report z: --operator CODE: who closes the day")

@@ -60,7 +60,7 @@ def test_report_z_from_the_command_line_writes_the_day_closed_jobs(store):
     assert list((store / "exports").iterdir())
 
 
-@pytest.mark.parametrize("counted", ["NaN", "Infinity", "-5", "12.345", "lots"])
+@pytest.mark.parametrize("counted", ["NaN", "Infinity", "-5", "12.345", "lots", "1e9999"])
 def test_report_z_refuses_a_count_that_is_no_amount_of_cash(store, counted):
     line = assert_one_error_line(close_day(store, counted))
     assert "--counted" in line and "InvalidOperation" not in line
