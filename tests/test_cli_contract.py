@@ -172,3 +172,15 @@ def test_a_missing_or_misplaced_option_is_a_usage_error(store, args):
     line = assert_one_error_line(till(*args, "--home", str(store)), code=2)
     assert "Traceback" not in line
     assert jobs(store) == []
+
+
+def test_the_design_sample_config_runs_the_commands(tmp_path):
+    from tests.test_config import design_sample
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "till.toml").write_text(design_sample(), encoding="utf-8")
+    upgrade = till("db", "upgrade", "--home", str(home))
+    assert upgrade.returncode == 0 and upgrade.stdout.strip() == "database upgraded", upgrade.stderr
+    listed = till("exports", "list", "--json", "--home", str(home))
+    assert listed.returncode == 0 and json.loads(listed.stdout) == [], listed.stderr
