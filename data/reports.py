@@ -238,6 +238,10 @@ def z_report(engine: Engine, place: Place, business_day: str | None = None) -> R
         return report_from_json(row.report) if row else None
 
 
+def _signed(sign: int, amount: Decimal) -> str:
+    return f"{sign * amount + 0:.2f}"  # + 0: a refund's zero is 0.00, not -0.00
+
+
 def period_rows(engine: Engine, z_reference: str) -> list[dict]:
     """The sales and refunds a kept Z covers, one plain row each (for the daily CSV file drop)."""
     from data.models import Member, Store, Terminal
@@ -262,6 +266,9 @@ def period_rows(engine: Engine, z_reference: str) -> list[dict]:
             by_sale.setdefault(p.sale_id, {}).setdefault(bucket, ZERO)
             by_sale[p.sale_id][bucket] += p.amount
         originals = {x.id: x.receipt_number for x in sales}
+        earlier = {x.refund_of_id for x in sales if x.refund_of_id and x.refund_of_id not in originals}
+        if earlier:  # refunds of sales from before this period
+            originals.update(s.exec(select(Sale.id, Sale.receipt_number).where(Sale.id.in_(earlier))).all())
         phones = {m.id: m.phone for m in s.exec(select(Member).where(Member.id.in_(
             [x.member_id for x in sales if x.member_id])))}
         rows = []
@@ -273,9 +280,8 @@ def period_rows(engine: Engine, z_reference: str) -> list[dict]:
                 "refund_of": originals.get(x.refund_of_id, "") if x.refund_of_id else "",
                 "time_local": x.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                 "member_phone": phones.get(x.member_id, ""),
-                **{k: f"{sign * v:.2f}" for k, v in (("subtotal", x.subtotal), ("discount", x.discount_total),
-                                                     ("vat", x.vat_total), ("total", x.total),
-                                                     ("rounding", x.rounding))},
-                **{k: f"{sign * tenders.get(k, ZERO):.2f}" for k in ("cash", "card", "other")},
+                **{k: _signed(sign, v) for k, v in (("subtotal", x.subtotal), ("discount", x.discount_total),
+                                             ("vat", x.vat_total), ("total", x.total), ("rounding", x.rounding))},
+                **{k: _signed(sign, tenders.get(k, ZERO)) for k in ("cash", "card", "other")},
             })
         return rows

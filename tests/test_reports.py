@@ -596,3 +596,25 @@ def test_cli_report_z_with_a_wrong_pin(home, engine, place, cashier):
     assert "PIN" in line
     assert count_rows(engine, DayClose) == 0
     assert next_z(engine, place) == 1
+
+
+def test_the_days_rows_name_a_refunds_sale_from_an_earlier_day_and_show_no_negative_zero(engine, place, cashier,
+                                                                                           manager):
+    """The file drop's CSV rows: a refund today of yesterday's sale still names the sale it refunds, and
+    a refund's zero figures read 0.00 (its signs are flipped, and -0.00 is no amount)."""
+    from data.reports import period_rows
+
+    number = sell(engine, place, cashier, [(COFFEE, 1)])
+    close_day(engine, place, cashier, {}, D("45.00"), tolerance=TOLERANCE)
+    original = refundable(engine, number)
+    [line] = original.lines
+    amount, _ = refund_amounts(line, line.refundable_qty, original.currency)
+    payment = PaymentState(amount, place.currency, place.cash_rounding)
+    payment.apply(CARD)
+    refund = commit_refund(engine, place, cashier, manager, number, {line.line_id: line.refundable_qty}, payment,
+                           uid="refund-of-yesterday", reason="faulty")
+    second = close_day(engine, place, cashier, {}, ZERO, tolerance=TOLERANCE)
+    [row] = period_rows(engine, f"{place.store_id}-{place.terminal_code}-Z{second.number:06d}")
+    assert (row["receipt_number"], row["kind"], row["refund_of"]) == (refund, "refund", number)
+    assert row["total"] == row["card"] == "-45.00" and row["cash"] == row["discount"] == "0.00"
+    assert not any(str(v) == "-0.00" for v in row.values())
