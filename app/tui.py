@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger("till.console")
+CONSOLE_PASS_JOBS = 200
+"""Jobs per connector in one of the console's background passes (one every 5 s)."""
 CHECKPOINT_SECONDS = 30
 """How often the console copies the WAL back into the database file (see data.db.checkpoint)."""
 
@@ -223,7 +225,9 @@ class TillApp(App):
         from app.exports import run_once
 
         try:
-            report = run_once(self.ctx.settings, self.ctx.engine, site_progress=self._site_progress)
+            # Bounded: a backlog goes over several passes, so quitting never waits on a long one.
+            report = run_once(self.ctx.settings, self.ctx.engine, limit=CONSOLE_PASS_JOBS,
+                              site_progress=self._site_progress)
         except Exception as exc:  # noqa: BLE001 - a failing export never stops the till
             log.exception("exports: %s", exc)
             return
