@@ -181,6 +181,7 @@ class RefundableLine:
     vat_rate: Decimal
     refunded_total: Decimal
     refunded_vat: Decimal
+    prices_include_vat: bool = True  # the sale's basis: exclusive lines hold their VAT beside the total
 
     @property
     def refundable_qty(self) -> Decimal:
@@ -197,6 +198,7 @@ class RefundableSale:
     member_id: int | None
     tenders: tuple[str, ...]
     lines: tuple[RefundableLine, ...]
+    prices_include_vat: bool = True
 
 
 def refundable(engine: Engine, receipt_number: str) -> RefundableSale:
@@ -216,19 +218,29 @@ def refundable(engine: Engine, receipt_number: str) -> RefundableSale:
         return RefundableSale(
             sale.id, sale.receipt_number, sale.created_at, sale.currency, sale.total, sale.member_id, tenders,
             tuple(RefundableLine(l.id, l.line_no, l.product_id, l.sku, l.name, l.quantity, done[l.id][0],
-                                 l.unit_price, l.total, l.vat_amount, l.vat_rate, done[l.id][1], done[l.id][2])
+                                 l.unit_price, l.total, l.vat_amount, l.vat_rate, done[l.id][1], done[l.id][2],
+                                 sale.prices_include_vat)
                   for l in lines),
+            sale.prices_include_vat,
         )
 
 
 def refund_amounts(line: RefundableLine, qty: Decimal, currency: str) -> tuple[Decimal, Decimal]:
-    """Money back for `qty` of a sold line: its share of what was paid, discounts included. The last
-    units refunded take whatever is left, so a line refunded in parts returns exactly what was paid."""
+    """(money back, VAT in it) for `qty` of a sold line: its share of what was paid, discounts included
+    (and, on a VAT-exclusive sale, the VAT that was added on top). The last units refunded take whatever
+    is left, so a line refunded in parts returns exactly what was paid."""
     if qty == line.refundable_qty:
-        return line.total - line.refunded_total, line.vat - line.refunded_vat
-    total = round_money(line.total * qty / line.sold_qty, currency)
-    vat = round_money(line.vat * qty / line.sold_qty, currency)
-    return total, vat
+        total, vat = line.total - line.refunded_total, line.vat - line.refunded_vat
+    else:
+        total = round_money(line.total * qty / line.sold_qty, currency)
+        vat = round_money(line.vat * qty / line.sold_qty, currency)
+    return (total if line.prices_include_vat else total + vat), vat
+
+
+def _line_total(line: RefundableLine, amounts: tuple[Decimal, Decimal]) -> Decimal:
+    """A refund line's total in the sale's price basis, as the sale's own lines are kept."""
+    back, vat = amounts
+    return back if line.prices_include_vat else back - vat
 
 
 def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver: OperatorInfo,
@@ -268,15 +280,15 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
             uid=uid, kind="refund", receipt_number=number, store_id=place.store_id, terminal_id=place.terminal_id,
             operator_id=operator.id, member_id=original.member_id, refund_of_id=original.sale_id,
             authorised_by_id=approver.id, reason=reason, created_at=at or utcnow(), currency=original.currency,
-            prices_include_vat=place.prices_include_vat,
-            subtotal=total, discount_total=ZERO, vat_total=sum((a[1] for a in amounts.values()), ZERO),
-            total=total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
+            prices_include_vat=original.prices_include_vat,
+            subtotal=sum((_line_total(by_id[lid], a) for lid, a in amounts.items()), ZERO), discount_total=ZERO,
+            vat_total=sum((a[1] for a in amounts.values()), ZERO), total=total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
         )
         s.add(refund)
         s.flush()
         for no, (lid, qty) in enumerate(chosen.items(), start=1):
             line = by_id[lid]
-            line_total, vat = amounts[lid]
+            line_total, vat = _line_total(line, amounts[lid]), amounts[lid][1]
             s.add(SaleLine(sale_id=refund.id, line_no=no, product_id=line.product_id, sku=line.sku, name=line.name,
                            quantity=qty, unit_price=line.unit_price, original_price=line.unit_price,
                            vat_rate=line.vat_rate, vat_amount=vat, total=line_total, refund_of_line_id=lid))
@@ -293,7 +305,8 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
             spool.add(s, place.terminal_id, "receipt", number, open_drawer=open_drawer)
         if exports:
             lines = [{"sku": by_id[lid].sku, "name": by_id[lid].name, "quantity": f"{qty.normalize():f}",
-                      "total": outbox.money(amounts[lid][0]), "vat": outbox.money(amounts[lid][1])}
+                      "total": outbox.money(_line_total(by_id[lid], amounts[lid])),
+                      "vat": outbox.money(amounts[lid][1])}
                      for lid, qty in chosen.items()]
             outbox.enqueue(s.connection(), exports, "sale.refunded", "refund", number, payloads.sale_refunded(
                 number, original.receipt_number, place, operator.code, approver.code, lines, payment, total,

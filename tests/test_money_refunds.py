@@ -1,0 +1,61 @@
+"""Refunds by receipt number pay back exactly what was paid for the units, in both VAT bases."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from data.models import Sale, SaleLine
+from data.payments import CASH, PaymentState
+from data.sales import SaleError, commit_refund, commit_sale, refund_amounts, refundable
+from tests import carts
+from tests.conftest import COFFEE, HIGHLIGHTER
+
+D = Decimal
+
+
+@pytest.fixture
+def exclusive(place):
+    return dataclasses.replace(place, prices_include_vat=False, cash_rounding=D("0.01"))
+
+
+def _refund(engine, place, cashier, manager, receipt, quantities, uid):
+    original = refundable(engine, receipt)
+    by_id = {l.line_id: l for l in original.lines}
+    total = sum((refund_amounts(by_id[lid], q, place.currency)[0] for lid, q in quantities.items()), D("0.00"))
+    pay = PaymentState(total, place.currency, place.cash_rounding)
+    pay.apply(CASH)
+    return commit_refund(engine, place, cashier, manager, receipt, quantities, pay, uid=uid), total
+
+
+def test_exclusive_vat_refund_gives_back_what_was_paid(engine, exclusive, cashier, manager):
+    cart, pay = carts.paid_cart(engine, exclusive, [(COFFEE, 2), (HIGHLIGHTER, 1)])
+    paid = pay.paid
+    receipt = commit_sale(engine, exclusive, cashier, cart, pay)
+    lines = refundable(engine, receipt).lines
+    number, total = _refund(engine, exclusive, cashier, manager, receipt, {l.line_id: l.sold_qty for l in lines}, "r1")
+    assert total == paid  # the customer gets back what they paid, VAT included
+    with Session(engine) as s:
+        sale = s.exec(select(Sale).where(Sale.receipt_number == receipt)).one()
+        refund = s.exec(select(Sale).where(Sale.receipt_number == number)).one()
+        assert refund.total == sale.total and refund.vat_total == sale.vat_total
+        assert refund.subtotal == sale.subtotal - sale.discount_total
+        rlines = s.exec(select(SaleLine).where(SaleLine.sale_id == refund.id)).all()
+        slines = s.exec(select(SaleLine).where(SaleLine.sale_id == sale.id)).all()
+        # lines are kept in the sale's price basis (ex-VAT here), as the sale's own lines are
+        assert sorted(l.total for l in rlines) == sorted(l.total for l in slines)
+
+
+def test_exclusive_vat_refund_in_parts_adds_up(engine, exclusive, cashier, manager):
+    cart, pay = carts.paid_cart(engine, exclusive, [(HIGHLIGHTER, 3)])
+    paid = pay.paid
+    receipt = commit_sale(engine, exclusive, cashier, cart, pay)
+    line = refundable(engine, receipt).lines[0]
+    _, first = _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(1)}, "r1")
+    _, second = _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(2)}, "r2")
+    assert first + second == paid
+    with pytest.raises(SaleError):
+        _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(1)}, "r3")
