@@ -60,28 +60,47 @@ def day_bounds(day: date, timezone: str, cutoff: time = time(0, 0)) -> tuple[dat
 def sales_by_day(engine: Engine, store_id: str | None, *, timezone: str, cutoff: time = time(0, 0), days: int = 14,
                  today: date | None = None) -> list[DaySales]:
     """Newest day first; one row per store and day that had receipts (every store when store_id is None).
-    One indexed range query per day: exact at any timezone offset."""
-    today = today or business_date(utcnow(), timezone, cutoff)
-    out: list[DaySales] = []
+    Each store's days follow its own time zone (the site's store row; `timezone` for a store it lacks),
+    so a store in another zone is not dated by the head office's clock. One indexed range query per
+    day and zone: exact at any timezone offset."""
     with engine.connect() as conn:
-        for n in range(days):
-            day = today - timedelta(days=n)
-            start, end = day_bounds(day, timezone, cutoff)
-            q = (select(_S.c.store_id, _S.c.kind, func.count(), func.sum(_S.c.total), func.sum(_S.c.vat_total))
-                 .where(_S.c.created_at >= start, _S.c.created_at < end).group_by(_S.c.store_id, _S.c.kind))
-            if store_id:
-                q = q.where(_S.c.store_id == store_id)
-            per_store: dict[str, dict] = {}
-            for sid, kind, count, total, vat in conn.execute(q):
-                row = per_store.setdefault(sid, {"receipts": 0, "sale": ZERO, "refund": ZERO, "deposit": ZERO,
-                                                 "vat": ZERO})
-                row["receipts"] += count
-                row[kind if kind in ("sale", "refund", "deposit") else "sale"] += _summed(total)
-                row["vat"] += _summed(vat) * (-1 if kind == "refund" else 1)
-            for sid in sorted(per_store):
-                r = per_store[sid]
-                out.append(DaySales(day.isoformat(), sid, r["receipts"], r["sale"], r["refund"], r["deposit"],
-                                    r["vat"]))
+        q = select(Store.id, Store.timezone)
+        if store_id:
+            q = q.where(Store.id == store_id)
+        zones: dict[str, list[str]] = {}
+        for sid, zone in conn.execute(q):
+            zones.setdefault(zone or timezone, []).append(sid)
+        if store_id and not zones:
+            zones[timezone] = [store_id]
+        out: list[DaySales] = []
+        for zone, ids in sorted(zones.items()):
+            out += _sales_by_day_in(conn, ids, timezone=zone, cutoff=cutoff, days=days,
+                                    today=today or business_date(utcnow(), zone, cutoff))
+    out.sort(key=lambda d: (d.business_date, d.store_id))
+    out.sort(key=lambda d: d.business_date, reverse=True)
+    return out
+
+
+def _sales_by_day_in(conn, store_ids: list[str], *, timezone: str, cutoff: time, days: int,
+                     today: date) -> list[DaySales]:
+    out: list[DaySales] = []
+    for n in range(days):
+        day = today - timedelta(days=n)
+        start, end = day_bounds(day, timezone, cutoff)
+        q = (select(_S.c.store_id, _S.c.kind, func.count(), func.sum(_S.c.total), func.sum(_S.c.vat_total))
+             .where(_S.c.created_at >= start, _S.c.created_at < end, _S.c.store_id.in_(store_ids))
+             .group_by(_S.c.store_id, _S.c.kind))
+        per_store: dict[str, dict] = {}
+        for sid, kind, count, total, vat in conn.execute(q):
+            row = per_store.setdefault(sid, {"receipts": 0, "sale": ZERO, "refund": ZERO, "deposit": ZERO,
+                                             "vat": ZERO})
+            row["receipts"] += count
+            row[kind if kind in ("sale", "refund", "deposit") else "sale"] += _summed(total)
+            row["vat"] += _summed(vat) * (-1 if kind == "refund" else 1)
+        for sid in sorted(per_store):
+            r = per_store[sid]
+            out.append(DaySales(day.isoformat(), sid, r["receipts"], r["sale"], r["refund"], r["deposit"],
+                                r["vat"]))
     return out
 
 

@@ -168,3 +168,19 @@ async def test_tills_view_shows_what_each_till_reported(site, engine):
         table = screen.query_one(DataTable)
         assert table.row_count == 1
         assert "PEAK said 401" in str(table.get_row_at(0)[-1])
+
+
+def test_each_store_s_sales_fall_on_its_own_business_day(engine, place, cashier):
+    """A store in another time zone: its receipts are dated by its own clock, not the head office's.
+    20:00 UTC on 30 November is 03:00 on 1 December in Bangkok but still 30 November in London."""
+    london = ensure_place(engine, store_id="LON01", store_name="London", terminal="T1", currency="THB",
+                          locale="en_GB", timezone="Europe/London", prices_include_vat=True,
+                          cash_rounding=Decimal("0.25"))
+    evening = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    for where in (place, london):
+        cart, pay = paid_cart(engine, where, ((COFFEE, 1),))
+        commit_sale(engine, where, cashier, cart, pay, at=evening)
+    days = back_office.sales_by_day(engine, None, timezone="Asia/Bangkok", days=3, today=AT.date())
+    assert {(d.business_date, d.store_id) for d in days} == {("2026-12-01", "BKK01"), ("2026-11-30", "LON01")}
+    only = back_office.sales_by_day(engine, "LON01", timezone="Asia/Bangkok", days=3, today=AT.date())
+    assert [(d.business_date, d.receipts) for d in only] == [("2026-11-30", 1)]
