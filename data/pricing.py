@@ -56,7 +56,7 @@ def discount_amount(discount: Discount, base: Decimal, currency: str) -> Decimal
     if discount.percent is not None:
         amount = round_money(base * discount.percent / HUNDRED, currency)
     else:
-        amount = discount.amount
+        amount = round_money(discount.amount, currency)  # 10.50 typed in a yen store is 11 yen
     return max(ZERO, min(amount, base))
 
 
