@@ -193,7 +193,8 @@ def _delimiter(first_line: str) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
     """(first physical line, cells, "") of each non-blank record; (line, None, problem) for a record
-    the csv module cannot read, after which reading goes on with the next line."""
+    the csv module cannot read, after which reading goes on with the next line. A quote never closed
+    swallows the rest of the file: (line, None, "") follows for each non-blank line it took."""
     stream = io.StringIO(text, newline="")
     skipped = 0
     header_line = ""
@@ -224,8 +225,16 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
             message = str(exc)
             done = skipped + reader.line_num
             if "unexpected end of data" in message:
-                message = f"a quote opened on this line is never closed (lines {line} to {done} unread)"
-            elif "expected after" in message:
+                # The rest of the file went into one value: each product line in it is a row that
+                # did not import, and counts as one (blank lines count nowhere).
+                physical = re.split(r"\r\n|\r|\n", text)[line - 1:done]
+                swallowed = [n for n, cells in enumerate(physical, start=line) if cells.strip()]
+                done = swallowed[-1] if swallowed else line
+                yield line, None, f"a quote opened on this line is never closed (lines {line} to {done} unread)"
+                for n in swallowed[1:]:
+                    yield n, None, ""
+                continue
+            if "expected after" in message:
                 message = ('a quote inside a value: put quotes around the whole value and double the quotes '
                            'inside it ("12"" pipe")')
             yield line, None, message
@@ -406,7 +415,10 @@ def read_products(data: bytes, *, encoding: str | None = None, currency: str = "
     for line, cells, problem in records:
         result.rows += 1
         if cells is None:
-            result.error(line, problem)
+            if problem:
+                result.error(line, problem)
+            else:  # a line read into the unclosed quote of an earlier line: reported there
+                result.bad_lines.add(line)
             continue
         row = _row(line, cells, cols, places, result)
         if row is None:

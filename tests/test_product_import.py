@@ -5,6 +5,7 @@ command line's exit codes and one-line errors. Real SQLite (the seeded demo copy
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -304,3 +305,37 @@ def test_many_rows_in_batches_with_progress(home, engine, monkeypatch):
     assert result.created == 1500 and result.errors == [f"line 1502: barcode: {MILK} already belongs to sku MK-001"]
     assert lookup(engine, with_check_digit(f"20{1234:010d}")).price == D("1234.25")
     assert [p.sku for p in search(engine, "สินค้า 1499")] == ["BULK-01499"]
+
+
+def test_a_quote_never_closed_counts_every_row_it_swallows(home, engine):
+    """The csv reader reads everything after an unclosed quote as one value: the good rows before it
+    import, and each product line after it is a row with errors (not silently missing from the count).
+    Blank lines are no rows, here as anywhere."""
+    text = ("sku,name,price,vat_rate\n"
+            "U-1,Fine,10,7\n"          # 2
+            'U-2,"Broken,10,7\n'       # 3: the quote is never closed
+            "\n"                       # 4
+            "U-3,Swallowed,5,7\n"      # 5
+            "U-4,Swallowed too,5,7\n"  # 6
+            "\n")                      # 7
+    result = import_products(engine, text.encode())
+    assert result.errors == ["line 3: a quote opened on this line is never closed (lines 3 to 6 unread)"]
+    assert (result.rows, result.rejected, result.created) == (4, 3, 1)
+    assert row_of(engine, "U-1") is not None
+    assert all(row_of(engine, sku) is None for sku in ("U-2", "U-3", "U-4"))
+
+
+def test_the_command_counts_the_rows_an_unclosed_quote_swallows(home, engine):
+    import subprocess
+    import sys
+
+    path = write(home, 'sku,name,price,vat_rate\nA1,Apple,10,7\nA2,"Pear,10,7\nA3,Plum,5,7\nA4,Fig,5,7\n')
+    proc = subprocess.run([sys.executable, "-m", "app", "import", "products", str(path), "--home", str(home)],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "products.csv: imported: 1 new, 0 changed, 0 unchanged, 3 rows with errors",
+        "line 3: a quote opened on this line is never closed (lines 3 to 5 unread)"]
+    assert proc.stderr.splitlines() == ["till: error: 3 of 4 rows had errors and were not imported (the others were)"]
+    assert row_of(engine, "A1") is not None and row_of(engine, "A3") is None
