@@ -38,6 +38,7 @@ from data.phones import PhoneError, normalise_phone
 
 Progress = Callable[[int, int], None]
 MAX_QUANTITY = Decimal("100000")
+MAX_AMOUNT = Decimal(100_000_000)  # a unit price or a payment; as for products (data.product_import)
 
 
 class ImportFormatError(ValueError):
@@ -132,6 +133,8 @@ def _money(value: Any, where: str, currency: str, *, positive: bool) -> Decimal:
         raise Rejected(f"{where} {value!r} is not an amount") from None
     if amount < 0 or (positive and amount == 0):
         raise Rejected(f"{where} {amount} must be more than 0" if positive else f"{where} {amount} is negative")
+    if amount > MAX_AMOUNT:
+        raise Rejected(f"{where} {amount} is more than {MAX_AMOUNT:,}")
     if amount.as_tuple().exponent < -minor_units(currency):
         raise Rejected(f"{where} {amount} has more than {minor_units(currency)} decimals")
     return amount

@@ -156,3 +156,17 @@ def test_import_orders_reports_progress(engine, place):
                            prices_include_vat=True, progress=lambda done, total: seen.append((done, total)))
     assert result.ok and seen == [(1, 2), (2, 2)]
     assert result.summary() == "imported 2, already imported 0, rejected 0"
+
+
+def test_an_amount_too_large_for_the_database_rejects_that_order_only(home, capsys, engine):
+    """A unit price of 1e30 used to overflow the money column: the whole command stopped on an
+    OverflowError, the orders after it unread. It is that order's problem, like any bad amount."""
+    huge = {"external_id": "HUGE-1", "customer": {"name": "X"},
+            "lines": [{"sku": "CF-001", "quantity": 1, "unit_price": 1e30}]}
+    code, out, err = run(home, [huge, GOOD[0]], capsys)
+    assert code == 1
+    assert "rejected          HUGE-1: line 1: unit_price 1E+30 is more than 100,000,000" in out.splitlines()
+    assert "imported 1, already imported 0, rejected 1" in out
+    assert err.strip().splitlines() == ["till: error: 1 of 2 orders rejected (the others were imported)"]
+    assert orders.find_by_external_id(engine, "HUGE-1") is None
+    assert orders.find_by_external_id(engine, "WEB-1001") is not None
