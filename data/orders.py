@@ -657,9 +657,10 @@ def update_order(engine: Engine, number: str, version: int, operator: str, lines
         return _view(s, order)
 
 
-def _void_line(s: Session, order: CustomerOrder, row: CustomerOrderLine, operator: str, at: datetime) -> None:
+def _void_line(s: Session, order: CustomerOrder, row: CustomerOrderLine, operator: str, at: datetime,
+               note: str = "line voided") -> None:
     open_qty = row.quantity - row.picked
-    _journal(s, order, row, "release", open_qty, operator, at, "line voided")
+    _journal(s, order, row, "release", open_qty, operator, at, note)
     if row.picked > 0:
         row.quantity = row.picked  # what was handed over stays; the rest is gone
         row.status = "delivered"
@@ -860,10 +861,8 @@ def cancel_order(engine: Engine, number: str, *, operator: str, reason: str, app
     with write_session(engine) as s:
         order = _claim(s, number, None, OPEN_STATUSES, "cancel it")
         for row in s.exec(select(CustomerOrderLine).where(CustomerOrderLine.order_id == order.id)):
-            if row.status == "open":
-                _journal(s, order, row, "release", row.quantity - row.picked, operator, at, "order cancelled")
-                row.status = "voided"
-                s.add(row)
+            if row.status == "open":  # a part already handed over stays on it, delivered
+                _void_line(s, order, row, operator, at, "order cancelled")
         order.status, order.updated_at, order.closed_at = "cancelled", at, at
         order.total = _total(list(s.exec(select(CustomerOrderLine).where(CustomerOrderLine.order_id == order.id))),
                              _discount(order.basket_discount), order.currency, order.prices_include_vat)
