@@ -114,7 +114,7 @@ def compute(conn: Connection, place: Place, *, kind: str, now: datetime, cutoff:
         previous_last = _receipt_seq(conn.execute(select(Sale.receipt_number)
                                                   .where(Sale.id == last.last_sale_id)).scalar() or "")
     gaps = []
-    expected_next = previous_last + 1 if previous_last else (numbers[0] if numbers else 1)
+    expected_next = previous_last + 1  # numbers start at 000001: a first period lacking it has a gap
     for n in numbers:
         if n > expected_next:
             gaps += [f"{place.store_id}-{place.terminal_code}-{m:06d}" for m in range(expected_next, min(n, expected_next + 20))]

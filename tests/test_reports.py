@@ -471,6 +471,20 @@ def test_a_gap_after_an_empty_z_still_shows(engine, place, cashier):
     assert x_report(engine, place).receipt_gaps == (receipt(2),)
 
 
+
+@pytest.mark.parametrize("empty_z_first", [False, True])
+def test_a_lost_first_receipt_number_shows_as_a_gap(engine, place, cashier, empty_z_first):
+    """Numbers start at 000001 on every terminal: a first period starting at 000002 lacks one."""
+    if empty_z_first:
+        close_day(engine, place, cashier, {}, ZERO, tolerance=TOLERANCE)
+    skip_a_receipt_number(engine, place)
+    assert sell(engine, place, cashier) == receipt(2)
+    assert x_report(engine, place).receipt_gaps == (receipt(1),)
+    z = close_day(engine, place, cashier, {}, D("45.00"), tolerance=TOLERANCE)
+    assert z.receipt_gaps == (receipt(1),)
+    sell(engine, place, cashier)
+    assert x_report(engine, place).receipt_gaps == ()
+
 # -- cash ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("amount", [ZERO, D("-5"), D("-0.25")])
