@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from data import orders
@@ -242,11 +243,20 @@ def import_orders(catalogue: Engine, orders_db: Engine, raw_orders: Sequence[Any
                     raise Rejected(f"appears twice in the file (imported as {existing.number})")
                 result.existing.append((prepared.external_id, existing.number))
             else:
-                view = orders.create_order(
-                    orders_db, store_id, operator, list(prepared.lines), prepared.details, currency=currency,
-                    prices_include_vat=prices_include_vat, external_id=prepared.external_id,
-                    online_payments=list(prepared.payments))
-                result.imported.append((prepared.external_id, view.number))
+                try:
+                    view = orders.create_order(
+                        orders_db, store_id, operator, list(prepared.lines), prepared.details, currency=currency,
+                        prices_include_vat=prices_include_vat, external_id=prepared.external_id,
+                        online_payments=list(prepared.payments))
+                except IntegrityError:
+                    # Another import (a second till, a cron job run twice) committed the same order
+                    # a moment ago: this one rolled back whole, and the order is there once.
+                    existing = orders.find_by_external_id(orders_db, prepared.external_id)
+                    if existing is None:
+                        raise
+                    result.existing.append((prepared.external_id, existing.number))
+                else:
+                    result.imported.append((prepared.external_id, view.number))
             seen.add(prepared.external_id)
         except (Rejected, OrderError) as exc:
             result.rejected.append((key, str(exc)))

@@ -504,13 +504,21 @@ def _total(lines: Sequence[CustomerOrderLine], basket: Discount, currency: str, 
 
 
 def _next_number(s: Session, store_id: str) -> str:
+    """The store's next order number, taken in the order's own transaction (gapless: a rollback
+    gives it back). A store's first order makes its series row; two tills doing that at once on
+    PostgreSQL both insert it "if not there", then take numbers one after the other."""
     conn = s.connection()
     table = OrderSeries.__table__
-    got = conn.execute(update(table).where(table.c.store_id == store_id)
-                       .values(next_number=table.c.next_number + 1).returning(table.c.next_number)).scalar()
+    bump = (update(table).where(table.c.store_id == store_id)
+            .values(next_number=table.c.next_number + 1).returning(table.c.next_number))
+    got = conn.execute(bump).scalar()
     if got is None:
-        conn.execute(table.insert().values(store_id=store_id, next_number=2))
-        got = 2
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        conn.execute(upsert(table).values(store_id=store_id, next_number=1).on_conflict_do_nothing())
+        got = conn.execute(bump).scalar()
     return format_order_number(store_id, got - 1)
 
 

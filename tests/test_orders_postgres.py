@@ -226,6 +226,56 @@ def test_runners_sharing_the_site_outbox_never_lease_the_same_job(site):
             ExportJob.connector == "race", ExportJob.state == "in_flight")).scalar_one() == 60
 
 
+def _at_once(n: int, work) -> list:
+    """`work(i)` in n threads released together; what each returned or raised."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what came back
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+@needs_pg
+def test_the_first_orders_of_a_store_taken_at_once_are_numbered_1_to_n(site, tills):
+    """A store's first order makes its number series. Four tills of a new store taking their first
+    orders at the same moment: each gets its number, gapless; none fails on the series' key."""
+    a = tills["a"]
+    for store in ("NEW01", "NEW02"):
+        made = _at_once(4, lambda i: orders.create_order(
+            site, store, "9", [new_line(a.engine, COFFEE, 1)], details(customer_name=f"First {i}"),
+            currency="THB", prices_include_vat=True).number)
+        assert all(isinstance(m, str) for m in made), made
+        assert sorted(made) == [orders.format_order_number(store, n) for n in (1, 2, 3, 4)]
+
+
+@needs_pg
+def test_the_same_e_commerce_order_imported_by_two_tills_at_once_is_imported_once(site, tills):
+    """Two imports of one file at the same moment (two tills, a cron job run twice): one imports it,
+    the others say "already imported"; nothing is rejected or fails on the external id's key."""
+    from data.order_import import import_orders
+
+    raw = [{"external_id": "WEB-RACE-1", "customer": {"name": "Race"}, "lines": [{"sku": "CF-001", "quantity": 1}]}]
+    results = _at_once(3, lambda i: import_orders(tills["a"].engine, site, raw, store_id="BKK01", operator="import",
+                                                  currency="THB", prices_include_vat=True))
+    assert all(not isinstance(r, Exception) for r in results), results
+    number = orders.find_by_external_id(site, "WEB-RACE-1").number
+    assert sorted(len(r.imported) for r in results) == [0, 0, 1]
+    assert all(r.imported == [("WEB-RACE-1", number)] or r.existing == [("WEB-RACE-1", number)] for r in results)
+    assert all(not r.rejected for r in results)
+    assert len(orders.journal_of(site, number)) == 1, "reserved once"
+
+
 # -- the site unreachable (no server needed) ----------------------------------------------------------
 
 @pytest.fixture
