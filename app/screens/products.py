@@ -90,9 +90,10 @@ class ProductDialog(FormDialog[Saved]):
             yield Label(Text(printable(f"{d.sku} · {d.name}"), no_wrap=True, overflow="ellipsis"), classes="dialog-title")
             with Grid(classes="form-grid"):
                 yield Label("Name", classes="form-label")
-                yield Input(value=d.name, id="pd-name", classes="form-input")
+                yield Input(value=printable(d.name), id="pd-name", classes="form-input")
                 yield Label("English", classes="form-label")
-                yield Input(value=d.name_en, placeholder="English name (optional)", id="pd-name_en", classes="form-input")
+                yield Input(value=printable(d.name_en), placeholder="English name (optional)", id="pd-name_en",
+                            classes="form-input")
                 yield Label(f"Price {self.currency}", classes="form-label")
                 yield Input(value=str(d.price), placeholder="e.g. 45.50", id="pd-price", classes="form-input")
                 yield Label("VAT %", classes="form-label")
@@ -106,7 +107,8 @@ class ProductDialog(FormDialog[Saved]):
                 with Grid(classes="form-grid"):
                     for i, name in enumerate(self.connectors):
                         yield Label(Text(printable(name), no_wrap=True, overflow="ellipsis"), classes="form-label")
-                        yield Input(value=d.external_ids.get(name, ""), placeholder="id in that system; empty = none",
+                        yield Input(value=printable(d.external_ids.get(name, "")),
+                                    placeholder="id in that system; empty = none",
                                     id=f"pd-ext-{i}", classes="form-input")
             else:
                 yield Static("no export connectors configured ([[connectors]] in till.toml)", classes="muted")
@@ -203,15 +205,21 @@ class ProductDialog(FormDialog[Saved]):
         """Only what differs from the product as it was opened: another manager's change to another
         field is not undone by this save."""
         d = self.detail
-        name = product_admin.check_name(self._value("name"))
-        name_en = product_admin.check_name(self._value("name_en"), required=False)
+        # A name as it was shown is no change: an imported one may be longer than a typed one may be, or
+        # hold control bytes the field leaves out, and must not stand in the way of a price change.
+        name = d.name if self._value("name") == printable(d.name) else product_admin.check_name(self._value("name"))
+        name_en = d.name_en if self._value("name_en") == printable(d.name_en) else \
+            product_admin.check_name(self._value("name_en"), required=False)
         price = product_admin.parse_price(self._value("price"))
         vat = product_admin.parse_vat_rate(self._value("vat"))
         active = self.query_one("#pd-active", Checkbox).value
         ext = {}
         for i, connector in enumerate(self.connectors):
+            was = d.external_ids.get(connector, "")
+            if self._value(f"ext-{i}") == printable(was):
+                continue
             value = product_admin.check_external_id(self._value(f"ext-{i}"))
-            if value != d.external_ids.get(connector, ""):
+            if value != was:
                 ext[connector] = value
         return ProductEdit(
             name=name if name != d.name else None, name_en=name_en if name_en != d.name_en else None,

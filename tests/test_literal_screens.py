@@ -1,0 +1,103 @@
+"""Outside text (product and operator names, imported orders, receivers' errors) holding Rich markup,
+ESC sequences, C0/C1 control bytes or very long names is shown literally and unstyled on the screens,
+and never reaches the terminal as a control byte."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from textual.widgets import Input
+
+from app.screens.products import ProductDialog, ProductsScreen
+from data import catalog, product_admin
+from data.db import write_session
+from tests.pilot import enter, login, press, settle
+from tests.test_manager_screens import menu_choose, set_field
+
+MARKUP = "[bold]x[/] [link=y]z[/link] [/]"
+EVIL = MARKUP + " \x1b[31mred\x1bp0 \x9b1m\x07bell\x85"
+SHOWN = "[bold]x[/] [link=y]z[/link] [/] [31mredp0 1mbell"  # what is left once control bytes go
+LONG = "Very long name " + "ยาวมาก " * 20  # 155 characters: the CSV import takes up to 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def screen_lines(app) -> list[str]:
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def assert_clean(app) -> None:
+    """No control byte in anything painted, and no link from markup in outside text."""
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            assert not _CONTROL.search(segment.text), repr(segment.text)
+            assert not (segment.style and segment.style.link), segment
+
+
+def add_products(engine) -> None:
+    with write_session(engine) as s:
+        catalog.upsert_product(s, sku="EVIL-1", name=EVIL, name_en="", price=Decimal("10"), vat_rate=Decimal("7"))
+        catalog.upsert_product(s, sku="LONG-1", name=LONG, price=Decimal("20"), vat_rate=Decimal("7"))
+
+
+async def open_product(pilot, query: str) -> ProductDialog:
+    await login(pilot, "9", "9999")
+    await menu_choose(pilot, "products")
+    assert isinstance(pilot.app.screen, ProductsScreen)
+    await enter(pilot, query)
+    await settle(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, ProductDialog)
+    return dialog
+
+
+async def test_products_screen_and_dialog_show_names_literally(make_till, engine):
+    add_products(engine)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot, "9", "9999")
+        await menu_choose(pilot, "products")
+        await enter(pilot, "EVIL-1")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ProductDialog)
+        assert_clean(app)
+        assert any(SHOWN[:30] in line for line in screen_lines(app))
+        await press(pilot, "escape")
+        assert isinstance(app.screen, ProductsScreen)
+        assert_clean(app)
+        assert any("[bold]x[/] [link=y]z[/link]" in line for line in screen_lines(app))
+
+
+async def test_a_price_change_keeps_a_name_the_dialog_would_not_take(make_till, engine):
+    """An imported name longer than the dialog's limit, or holding control bytes, does not stop a price
+    change; the name stays as it was unless the manager edits it."""
+    add_products(engine)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_product(pilot, "LONG-1")
+        set_field(dialog, "#pd-price", "25")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, ProductsScreen), dialog.error_text
+        set_field(app.screen, "#products-search", "EVIL-1")
+        await press(pilot, "enter")
+        dialog = app.screen
+        assert isinstance(dialog, ProductDialog)
+        set_field(dialog, "#pd-price", "11")
+        await press(pilot, "ctrl+s")
+        assert isinstance(app.screen, ProductsScreen), dialog.error_text
+    long_row = product_admin.search_products(engine, "LONG-1")[0]
+    evil_row = product_admin.search_products(engine, "EVIL-1")[0]
+    assert long_row.price == Decimal("25.00") and product_admin.get_product(engine, long_row.id).name == LONG
+    assert evil_row.price == Decimal("11.00") and product_admin.get_product(engine, evil_row.id).name == EVIL
+
+
+async def test_an_edited_name_is_still_checked(make_till, engine):
+    add_products(engine)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await open_product(pilot, "LONG-1")
+        set_field(dialog, "#pd-name", LONG + "!")
+        await press(pilot, "ctrl+s")
+        assert app.screen is dialog and "at most 120" in dialog.error_text
+        assert dialog.query_one("#pd-name", Input).value == LONG + "!"
