@@ -20,14 +20,14 @@ def sync(settings, engine, *, push: bool = True, pull: bool = True) -> int:
     connector = settings.site_connector()
     if connector is None or not settings.site.url and not connector.url:
         raise SyncError("no site database: set [site] url in till.toml")
-    console = Console(stderr=True)
+    console = Console(stderr=True, markup=False, highlight=False)  # the database's words shown literally
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     code = 0
     with Progress(*columns, console=console, disable=not sys.stderr.isatty()) as progress:
         if push:
             code = max(code, _push(settings, engine, connector, progress, console))
         if pull:
-            code = max(code, _pull(settings, engine, progress, console))
+            code = max(code, _pull(settings, engine, progress, console, alone=not push))
     return code
 
 
@@ -60,10 +60,13 @@ def _push(settings, engine, connector, progress, console) -> int:
     return 0
 
 
-def _pull(settings, engine, progress, console) -> int:
+def _pull(settings, engine, progress, console, *, alone: bool = False) -> int:
     from app.connectors import site
     from data.catalog_sync import pull
 
+    if not settings.site.url:  # a site connector of its own url only sends; head office's catalogue is [site]
+        console.print("catalogue not pulled: no [site] url in till.toml")
+        return 1 if alone else 0
     try:
         site_engine = site.engine_for(settings.site.url)
         task = progress.add_task("pulling the catalogue", total=None)

@@ -452,3 +452,26 @@ def test_the_site_state_does_not_flap_between_reports(settings, engine, site_url
     up = _with_site(settings, site_url)
     site_connector._reported.clear()
     assert run_once(up, engine).site.online is True
+
+
+def test_till_sync_with_only_a_site_connector_says_the_catalogue_has_no_source(home, engine, place, cashier,
+                                                                               site_url, capsys):
+    """A `kind = "site"` connector with its own url and no [site] section: records go, and the pull
+    (which reads [site] url, as the console does) says why it did nothing instead of a library error."""
+    from app.cli import main
+    from app.config import load_settings
+
+    config = home / "till.toml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f'\n[[connectors]]\nname = "hq"\nkind = "site"\nurl = "{site_url}"\nlive = true\n',
+                      encoding="utf-8")
+    number = _sell(engine, place, cashier, _targets(load_settings(home)))
+    assert main(["sync", "--home", str(home)]) == 0
+    err = capsys.readouterr().err
+    assert "sent 1 record(s)" in err and "no [site] url" in err and "Error" not in err
+    with make_engine(site_url).connect() as conn:
+        assert list(conn.execute(select(Sale.receipt_number)).scalars()) == [number]
+    assert main(["sync", "--home", str(home), "--pull-only"]) == 1
+    err = capsys.readouterr().err
+    assert "catalogue not pulled: no [site] url" in err and "Error" not in err
+
