@@ -5,7 +5,7 @@ The first line is the header; columns are found by name (any order, any case):
     sku          required; kept upper-case ("cf-001" is CF-001), at most 64 characters
     name         required; control characters are removed (names are shown and printed literally)
     price        required; a decimal >= 0 with at most the currency's decimals: 35, 35.00, 1,234.50
-    vat_rate     required; a percentage 0 to 100: 7, 7%, 7.5
+    vat_rate     required; a percentage 0 to 100: 7, 7%, 7.5 (not a fraction: 0.07 is refused, not 0.07 %)
     barcode      optional; one or more GTINs (EAN-8, UPC-A, EAN-13, GTIN-14) separated by | or spaces,
                  check digits verified
     name_en      optional; the English name
@@ -307,6 +307,10 @@ def _vat(value: str) -> Decimal:
     rate = Decimal(number)
     if rate > HUNDRED:
         raise ValueError(f"{text} is not between 0 and 100")
+    if 0 < rate < 1 and not text.endswith("%"):
+        # 0.07 is 7 % as a spreadsheet's fraction; read as 0.07 % it would quietly under-charge VAT
+        # ("0.5%" says what it means and stands).
+        raise ValueError(f"{text} looks like a fraction; write the percentage (7 for 7 %)")
     if rate.quantize(Decimal("0.01")) != rate:
         raise ValueError(f"{text} has more than 2 decimals")
     return rate

@@ -339,3 +339,17 @@ def test_the_command_counts_the_rows_an_unclosed_quote_swallows(home, engine):
         "line 3: a quote opened on this line is never closed (lines 3 to 5 unread)"]
     assert proc.stderr.splitlines() == ["till: error: 3 of 4 rows had errors and were not imported (the others were)"]
     assert row_of(engine, "A1") is not None and row_of(engine, "A3") is None
+
+
+def test_a_vat_rate_written_as_a_fraction_is_an_error_not_a_tiny_percentage(home, engine):
+    """vat_rate is a percentage. "0.07" is what a spreadsheet gives for 7 % formatted as a number: read
+    as 0.07 % it would under-charge VAT on every sale without anyone noticing, so it is refused with
+    the way to write it. 7, 7%, 7.5, 0 and "0.5%" (the sign says it) are percentages as before."""
+    text = ("sku,name,price,vat_rate\nF-1,Fraction,10,0.07\nF-2,Half,10,0.5%\nF-3,Seven,10,7\nF-4,Pct,10,7%\n"
+            "F-5,Zero,10,0\nF-6,Zero too,10,0.00\nF-7,Point five,10,7.5\nF-8,One,10,1\n")
+    result = import_products(engine, text.encode())
+    assert result.errors == [
+        "line 2: vat_rate: 0.07 looks like a fraction; write the percentage (7 for 7 %)"]
+    assert row_of(engine, "F-1") is None
+    assert [row_of(engine, f"F-{n}")["vat_rate"] for n in range(2, 9)] == [D("0.5"), D(7), D(7), D(0), D(0), D("7.5"),
+                                                                          D(1)]
