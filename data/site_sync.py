@@ -329,13 +329,24 @@ def _apply_sales(conn: Connection, sales: list[SaleRecord], terminals: dict, ope
         row["refund_of_id"] = site_ids.get(r.refund_of_uid) if r.refund_of_uid else None
         return row
 
-    # Sales first, then refunds: a refund's original may be in this very batch. Plain executemany (the
-    # driver pipelines it) and one select of the new ids: INSERT … RETURNING of thousands of rows is one
-    # huge statement to build and parse.
-    for group in ([r for r in new if not r.refund_of_uid], [r for r in new if r.refund_of_uid]):
-        if group:
-            conn.execute(_S.insert(), [sale_row(r) for r in group])
-            site_ids.update(_by_key(conn, _S, "uid", [r.key for r in group]))
+    # In the till's order, so the site numbers them as the till did. A refund whose original is in this
+    # very batch waits for the rows before it to be in (and so for its original's site id). Plain
+    # executemany (the driver pipelines it) and one select of the new ids per group: INSERT … RETURNING
+    # of thousands of rows is one huge statement to build and parse.
+    def insert(group: list[SaleRecord]) -> None:
+        conn.execute(_S.insert(), [sale_row(r) for r in group])
+        site_ids.update(_by_key(conn, _S, "uid", [r.key for r in group]))
+
+    group: list[SaleRecord] = []
+    pending: set[str] = set()
+    for r in new:
+        if r.refund_of_uid in pending:
+            insert(group)
+            group, pending = [], set()
+        group.append(r)
+        pending.add(r.key)
+    if group:
+        insert(group)
 
     line_ids: dict[tuple[str, int], int] = {}
 

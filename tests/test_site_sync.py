@@ -475,3 +475,26 @@ def test_till_sync_with_only_a_site_connector_says_the_catalogue_has_no_source(h
     err = capsys.readouterr().err
     assert "catalogue not pulled: no [site] url" in err and "Error" not in err
 
+
+
+def test_receipts_keep_the_till_s_order_at_the_site(settings, engine, place, cashier, manager, site_url):
+    """A sale, a refund of it, then more sales, sent in one batch: the site numbers them in that order
+    (it put every refund of a batch after all its sales, so a refund came out after later sales)."""
+    s = _with_site(settings, site_url)
+    targets = _targets(s)
+    first = _sell(engine, place, cashier, targets)
+    sold = refundable(engine, first)
+    coffee = next(line for line in sold.lines if line.sku == "CF-001")
+    refund_pay = PaymentState(coffee.unit_price, place.currency, Decimal("0.01"))
+    refund_pay.apply(CASH, coffee.unit_price)
+    refund = commit_refund(engine, place, cashier, manager, first, {coffee.line_id: Decimal(1)}, refund_pay,
+                           uid=str(uuid.uuid4()), reason="broken", exports=targets)
+    later = [_sell(engine, place, cashier, targets, ((MILK, 1),)) for _ in range(2)]
+    assert run_once(s, engine).site.sent == 4
+    with make_engine(site_url).connect() as conn:
+        assert list(conn.execute(select(Sale.receipt_number).order_by(Sale.id)).scalars()) == [first, refund, *later]
+        moved = list(conn.execute(select(Sale.receipt_number).join(StockMove, StockMove.sale_id == Sale.id)
+                                  .order_by(StockMove.id)).scalars())
+        assert moved == sorted(moved)
+        assert conn.execute(select(Sale.refund_of_id).where(Sale.receipt_number == refund)).scalar_one() == \
+            conn.execute(select(Sale.id).where(Sale.receipt_number == first)).scalar_one()
