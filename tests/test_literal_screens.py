@@ -101,3 +101,40 @@ async def test_an_edited_name_is_still_checked(make_till, engine):
         await press(pilot, "ctrl+s")
         assert app.screen is dialog and "at most 120" in dialog.error_text
         assert dialog.query_one("#pd-name", Input).value == LONG + "!"
+
+
+# -- operators -----------------------------------------------------------------------------------------
+
+def rename_operator(engine, code: str, name: str) -> None:
+    """As the operator pull from the site database may bring a name: as it is there."""
+    from sqlmodel import select
+
+    from data.models import Operator
+
+    with write_session(engine) as s:
+        s.exec(select(Operator).where(Operator.code == code)).one().name = name
+
+
+async def test_operators_screen_and_dialog_show_names_literally_and_keep_them(make_till, engine):
+    from app.screens.operators import OperatorDialog
+    from data.operators import by_code
+    from tests.test_manager_screens import open_operators
+
+    rename_operator(engine, "1", LONG + " " + EVIL)  # the field shows its end
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_operators(pilot)
+        assert_clean(app)
+        assert any("Very long name ยาวมาก" in line for line in screen_lines(app))
+        screen.query_one("#operators-table").move_cursor(row=0)
+        await press(pilot, "e")
+        dialog = app.screen
+        assert isinstance(dialog, OperatorDialog)
+        assert_clean(app)
+        assert any("[link=y]z[/link] [/] [31mredp0" in line for line in screen_lines(app))
+        set_field(dialog, "#op-limit", "15")  # the name (too long for the dialog) is not touched
+        await press(pilot, "ctrl+s")
+        assert app.screen is screen, dialog.error_text
+        assert_clean(app)
+    op = by_code(engine, "1")
+    assert op.discount_limit_pct == Decimal("15") and op.name == LONG + " " + EVIL

@@ -42,7 +42,7 @@ PERMISSION_SHORT = {"manage_orders": "orders"}  # the table column; the dialog u
 @dataclass(frozen=True)
 class OperatorEdit:
     code: str
-    name: str
+    name: str | None  # None: unchanged
     role: str
     discount_limit_pct: Any
     permissions: tuple[str, ...]
@@ -86,7 +86,8 @@ class OperatorDialog(FormDialog[OperatorRow]):
                     yield Input(placeholder="letters or digits, e.g. 5", id="op-code", classes="form-input",
                                 restrict=r"[0-9A-Za-z]*", max_length=16)
                 yield Label("Name", classes="form-label")
-                yield Input(value=r.name if r else "", placeholder="name on receipts", id="op-name", classes="form-input")
+                yield Input(value=printable(r.name) if r else "", placeholder="name on receipts", id="op-name",
+                            classes="form-input")
                 yield Label("Role", classes="form-label")
                 yield Input(value=r.role if r else "", placeholder=f"{ROLE_HINT}; empty = cashier", id="op-role",
                             classes="form-input")
@@ -114,7 +115,10 @@ class OperatorDialog(FormDialog[OperatorRow]):
     def collect(self) -> OperatorEdit | None:
         r = self.row
         code = operator_admin.check_code(self._value("code")) if r is None else r.code
-        name = operator_admin.check_name(self._value("name"))
+        # A name as it was shown is no change (one pulled from the site may be longer than a typed one may
+        # be, or hold control bytes the field leaves out): None leaves it as it is.
+        name = None if r is not None and self._value("name") == printable(r.name) else \
+            operator_admin.check_name(self._value("name"))
         role_text = self._value("role")
         role = "cashier" if r is None and not role_text.strip() else operator_admin.parse_role(role_text)
         limit_text = self._value("limit").strip()
