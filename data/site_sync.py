@@ -148,9 +148,9 @@ def _read_sales(conn: Connection, jobs: list[tuple[int, str]], stores: dict) -> 
 
 
 def parse_day_reference(reference: str) -> tuple[str, str, int] | None:
-    """"BKK01-T1-Z000003" → ("BKK01", "T1", 3)."""
+    """"BKK01-T1-Z000003" → ("BKK01", "T1", 3). A store id may hold dashes, a terminal code cannot."""
     head, sep, number = reference.rpartition("-Z")
-    store, dash, terminal = head.partition("-")
+    store, dash, terminal = head.rpartition("-")
     if not sep or not dash or not number.isdigit():
         return None
     return store, terminal, int(number)

@@ -498,3 +498,25 @@ def test_receipts_keep_the_till_s_order_at_the_site(settings, engine, place, cas
         assert moved == sorted(moved)
         assert conn.execute(select(Sale.refund_of_id).where(Sale.receipt_number == refund)).scalar_one() == \
             conn.execute(select(Sale.id).where(Sale.receipt_number == first)).scalar_one()
+
+
+def test_a_z_of_a_store_whose_id_has_a_dash_reaches_the_site(settings, engine, cashier, manager, site_url):
+    """`[store] id` may hold a dash (terminal codes cannot): the Z's reference is split at its last
+    dashes. It was split at the first, so the Z was 'not in this till's database' and went dead."""
+    from data.places import ensure_place
+    from tests.pg import demo_place
+
+    assert site_sync.parse_day_reference("TH-BKK01-T1-Z000003") == ("TH-BKK01", "T1", 3)
+    s = _with_site(settings, site_url)
+    targets = _targets(s)
+    dashed = ensure_place(engine, **{**demo_place("TH-BKK01", "T1"), "store_id": "TH-BKK01"})
+    number = _sell(engine, dashed, cashier, targets)
+    close_day(engine, dashed, manager, {}, Decimal("0"), tolerance=Decimal("100000"), approver=manager,
+              reason="test", exports=targets)
+    assert run_once(s, engine).site.sent == 2
+    with engine.connect() as conn:
+        assert set(conn.execute(select(ExportJob.state).where(ExportJob.connector == "site")).scalars()) == {"succeeded"}
+    site = make_engine(site_url)
+    with site.connect() as conn:
+        assert list(conn.execute(select(Sale.receipt_number)).scalars()) == [number]
+        assert conn.execute(select(DayClose.z_number)).scalars().all() == [1]
