@@ -167,3 +167,152 @@ async def test_order_form_keeps_control_bytes_of_an_imported_order_off_the_termi
         await pilot.pause()
         assert isinstance(app.screen, OrderForm)
         assert_clean(app)
+
+
+# -- health, job detail and the receipt preview: a receiver's error and body ----------------------------
+
+class EvilReceiver:
+    """A webhook receiver on 127.0.0.1 answering 500 with markup, ESC sequences and C1 bytes."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                body = (EVIL + "\n" + LONG + "\n[red]boom[/red]").encode("utf-8")
+                self.send_response(500)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("X-Why", "[bold]hdr[/] \x1b[31m")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def evil_receiver():
+    r = EvilReceiver()
+    yield r
+    r.stop()
+
+
+async def test_health_screen_job_detail_and_receipt_preview_show_errors_literally(make_till, settings, engine,
+                                                                                  evil_receiver):
+    from app.config import ConnectorSettings
+    from app.exports import run_once, targets
+    from app.screens.export_job import ExportJobScreen
+    from app.screens.health import HealthScreen
+    from app.screens.receipt import ReceiptScreen
+    from app.tui import place_from_settings
+    from data.operators import by_code
+    from data.sales import commit_sale
+    from tests import carts
+    from tests.test_health_screen import SECRET
+
+    add_products(engine)
+    settings.connectors = [ConnectorSettings(name="hq", kind="webhook", url=evil_receiver.url, secret=SECRET,
+                                             live=True, retry_schedule=[600, 600])]
+    place = place_from_settings(settings, engine)
+    cart, pay = carts.paid_cart(engine, place, [("EVIL-1", 1), ("LONG-1", 2)])
+    commit_sale(engine, place, by_code(engine, "1"), cart, pay, exports=targets(settings))
+    run_once(settings, engine)
+    app = make_till(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await press(pilot, "f11")
+        assert isinstance(app.screen, HealthScreen)
+        assert_clean(app)
+        await press(pilot, "tab")
+        await press(pilot, "enter")
+        assert isinstance(app.screen, ExportJobScreen)
+        assert_clean(app)
+        lines = screen_lines(app)
+        assert any("[red]boom[/red]" in line for line in lines), lines
+        for _ in range(6):
+            await press(pilot, "pagedown")
+            assert_clean(app)
+        await press(pilot, "escape")
+        await press(pilot, "escape")
+        await menu_choose(pilot, "receipt")
+        assert isinstance(app.screen, ReceiptScreen)
+        assert_clean(app)
+        lines = screen_lines(app)
+        assert any("[bold]x[/] [link=y]z[/link]" in line for line in lines), lines
+
+
+async def test_item_stock_shows_names_and_customers_literally(make_till, engine, place):
+    from app.screens.inventory import InventoryScreen
+    from data import orders
+    from data.orders import NewLine, OrderDetails
+
+    add_products(engine)
+    orders.create_order(engine, place.store_id, "9",
+                        [NewLine("EVIL-1", EVIL, Decimal(2), Decimal("10.00"), Decimal("7"))],
+                        OrderDetails(customer_name=EVIL, customer_phone="+66812345670", fulfil_store=place.store_id,
+                                     expected_date="2026-12-05", comments=EVIL),
+                        currency=place.currency, prices_include_vat=True)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await menu_choose(pilot, "stock")
+        await enter(pilot, "EVIL-1")
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.screen.inventory.holdings
+        assert_clean(app)
+        lines = screen_lines(app)
+        assert any("[bold]x[/] [link=y]z[/link]" in line for line in lines), lines
+
+
+# -- the sale: cart, search, payment, refund, parked sales, the printed receipt --------------------------
+
+async def test_sale_screens_show_names_literally_and_the_printer_gets_no_control_bytes(make_till, engine, home):
+    from app.screens.sale import SaleScreen
+
+    add_products(engine)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await enter(pilot, "EVIL-1")
+        await enter(pilot, "2*LONG-1")
+        assert [l.sku for l in app.screen.cart.lines] == ["EVIL-1", "LONG-1"]
+        assert_clean(app)
+        assert any("[bold]x[/] [link=y]z[/link]" in line for line in screen_lines(app))
+        await press(pilot, "f2")
+        await enter(pilot, "EVIL", typed=False)
+        await settle(pilot)
+        assert_clean(app)
+        await press(pilot, "escape")
+        await press(pilot, "f10")
+        assert_clean(app)
+        await enter(pilot, "")
+        assert isinstance(app.screen, SaleScreen) and app.screen.cart.is_empty
+        assert_clean(app)
+        await press(pilot, "f9")
+        await enter(pilot, "BKK01-T1-000001")
+        assert app.screen.__class__.__name__ == "RefundScreen"
+        assert_clean(app)
+        assert any("[bold]x[/] [link=y]z[/link]" in line for line in screen_lines(app))
+        await press(pilot, "escape")
+        await enter(pilot, "EVIL-1")
+        await press(pilot, "f7")
+        await press(pilot, "f7")
+        assert app.screen.__class__.__name__ == "ParkedScreen"
+        assert_clean(app)
+        await press(pilot, "escape")
+    data = (home / "receipts.prn").read_bytes()
+    assert b"[bold]x[/] [link=y]z[/link] [/] [31mredp0" in data
+    assert b"\x1bp0" not in data.replace(b"\x1bp\x00", b"")  # the drawer kick of the cash sale only
+    assert b"\x9b" not in data and b"\x85" not in data and b"\x07bell" not in data
