@@ -349,16 +349,32 @@ def _journal(s: Session, order: CustomerOrder, line: CustomerOrderLine, kind: st
     product_id = s.exec(select(Product.id).where(Product.sku == line.sku)).first()
     if product_id is None or s.get(Store, order.fulfil_store) is None:
         return  # an item or store this database does not stock: the journal alone holds it
-    level = s.get(StockLevel, (order.fulfil_store, product_id))
-    if level is None:
-        level = StockLevel(store_id=order.fulfil_store, product_id=product_id)
-        s.add(level)
-    # On-hand stock leaves with the till's pickup sale (data.sales); here only the reservation moves.
-    level.reserved = (level.reserved or ZERO) + _SIGN[kind] * qty
+    # On-hand stock leaves with the till's pickup sale (data.sales); here only the reservation moves,
+    # by this entry's amount in the database itself: tills reserving the same item at once on the
+    # site database each add their own (a value read and written back would lose the others').
+    delta = _SIGN[kind] * qty
+    table = StockLevel.__table__
+    where = (table.c.store_id == order.fulfil_store, table.c.product_id == product_id)
+    conn = s.connection()
+    if conn.execute(update(table).where(*where).values(reserved=table.c.reserved + delta)).rowcount:
+        return
+    # The item's first stock row here starts from its whole journal at the store (this entry and any
+    # made while this database did not know the item or the store yet).
+    s.flush()
+    start = s.exec(select(func.coalesce(_signed_sum(), 0)).where(
+        ReservationEntry.store_id == order.fulfil_store, ReservationEntry.sku == line.sku)).one()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    conn.execute(upsert(table).values(store_id=order.fulfil_store, product_id=product_id, on_hand=ZERO,
+                                      reserved=_qty(start))
+                 .on_conflict_do_update(index_elements=[table.c.store_id, table.c.product_id],
+                                        set_={"reserved": table.c.reserved + delta}))
 
 
 def reserved_of(engine: Engine, store_id: str, sku: str) -> Decimal:
-    signed = func.sum(ReservationEntry.quantity * _kind_sign())
+    signed = _signed_sum()
     with read_session(engine) as s:
         value = s.exec(select(func.coalesce(signed, 0)).where(ReservationEntry.store_id == store_id,
                                                               ReservationEntry.sku == sku)).one()
@@ -369,6 +385,15 @@ def _kind_sign():
     from sqlalchemy import case
 
     return case((ReservationEntry.kind == "reserve", 1), else_=-1)
+
+
+def _signed_sum():
+    """Σ of the journal's signed quantities, read back as item quantities. Arithmetic on the scaled
+    column loses its type: SQLite then returns the scaled integer and PostgreSQL a numeric of it
+    (which looked like an already read quantity, 1000 times too large); typed, both are read alike."""
+    from sqlalchemy import type_coerce
+
+    return type_coerce(func.sum(ReservationEntry.quantity * _kind_sign()), ReservationEntry.__table__.c.quantity.type)
 
 
 _qty = ReservationEntry.__table__.c.quantity.type.of_aggregate
@@ -418,16 +443,15 @@ def inventory(engine: Engine, code: str, *, journal_rows: int = 50) -> Inventory
         sku, name, pid = info.sku, info.name, info.id
     else:
         sku, name, pid = product.sku, product.name, product.id
-    sign = _kind_sign()
     with read_session(engine) as s:
         on_hand = {st: q for st, q in s.exec(select(StockLevel.store_id, StockLevel.on_hand)
                                              .where(StockLevel.product_id == pid)).all()}
         reserved = {st: _qty(q) for st, q in s.exec(
-            select(ReservationEntry.store_id, func.sum(ReservationEntry.quantity * sign))
+            select(ReservationEntry.store_id, _signed_sum())
             .where(ReservationEntry.sku == sku).group_by(ReservationEntry.store_id)).all()}
         held = s.exec(
             select(CustomerOrder.number, CustomerOrder.status, CustomerOrder.fulfil_store, CustomerOrder.customer_name,
-                   func.sum(ReservationEntry.quantity * sign), CustomerOrder.expected_date)
+                   _signed_sum(), CustomerOrder.expected_date)
             .join(CustomerOrder, CustomerOrder.id == ReservationEntry.order_id)
             .where(ReservationEntry.sku == sku, CustomerOrder.status.in_(OPEN_STATUSES))
             .group_by(CustomerOrder.number, CustomerOrder.status, CustomerOrder.fulfil_store,
@@ -584,6 +608,8 @@ def _claim(s: Session, number: str, version: int | None, allowed: Sequence[str],
     """Bump the version first: on PostgreSQL the UPDATE takes the row lock, so of two tills acting on
     the same order at once exactly one passes; the other sees the new version and is told why."""
     o = _by_number(s, number)
+    if version is not None and o.version != version:  # read before another till changed it
+        raise OrderConflict(f"{o.number} was changed meanwhile ({o.status}, by another till); open it again")
     if o.status not in allowed:
         raise OrderConflict(f"{o.number}: {o.status}, cannot {what}")
     table = CustomerOrder.__table__
@@ -939,9 +965,8 @@ def journal_of(engine: Engine, number: str) -> list[JournalView]:
 
 def reserved_by_line(engine: Engine, number: str) -> dict[int, Decimal]:
     """Σ journal per line of one order (what the invariant tests compare with open quantities)."""
-    sign = _kind_sign()
     with read_session(engine) as s:
         order = _by_number(s, number)
         return {lid: _qty(q) for lid, q in s.exec(
-            select(ReservationEntry.line_id, func.sum(ReservationEntry.quantity * sign))
+            select(ReservationEntry.line_id, _signed_sum())
             .where(ReservationEntry.order_id == order.id).group_by(ReservationEntry.line_id)).all()}

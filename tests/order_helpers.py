@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from data import orders
@@ -66,9 +65,7 @@ def stock(engine, place, code: str) -> tuple[Decimal, Decimal]:
 
 
 def journal_sums(engine) -> dict[tuple[str, str], Decimal]:
-    sign = orders._kind_sign()
     with Session(engine) as s:
-        rows = s.exec(select(ReservationEntry.store_id, ReservationEntry.sku,
-                             func.sum(ReservationEntry.quantity * sign))
+        rows = s.exec(select(ReservationEntry.store_id, ReservationEntry.sku, orders._signed_sum())
                       .group_by(ReservationEntry.store_id, ReservationEntry.sku)).all()
     return {(st, sku): orders._qty(q) for st, sku, q in rows}
