@@ -25,6 +25,7 @@ from data.orders import OrderError, OrderView
 from data.outbox import ExportTarget
 from data.payments import PaymentState
 from data.places import Place
+from data.pricing import price_cart
 from data.sales import SaleError, commit_deposit, commit_sale, refund_deposit
 
 
@@ -102,6 +103,12 @@ def complete_pickup(local: Engine, orders_db: Engine, place: Place, operator: Op
                     exports: tuple[ExportTarget, ...] = ()) -> tuple[str, OrderView]:
     """Claim the order (refused if another till got there first), then commit the sale. The sale's
     receipt number is reserved by the sale's uid: the order notes the uid, the sale follows."""
+    if cart.lines:  # what commit_sale would refuse, refused before the order is claimed and handed over
+        total = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat).total
+        if total != payment.total:
+            raise SaleError("the cart changed while paying; take the payment again")
+        if not payment.complete:
+            raise SaleError(f"{payment.remaining} is still due")
     applied = [(t.tender, t.amount) for t in payment.tenders if t.tender in orders.CREDIT_KINDS]
     view = orders.complete_pickup(orders_db, pickup.order.number, pickup.order.version, pickup.picks,
                                   operator=operator.code, store_id=place.store_id, receipt_number=cart.uid,
@@ -127,9 +134,8 @@ def deliver_paid(local: Engine, orders_db: Engine, place: Place, operator: Opera
     picks = {l.id: l.open_qty for l in order.open_lines}
     products = local_products(local, [l.sku for l in order.open_lines])
     cart = orders.pickup_cart(order, picks, products)
-    from data.pricing import price_cart
-
-    total = price_cart(cart, currency=order.currency, prices_include_vat=order.prices_include_vat).total
+    # Priced as this till sells (as a pickup at the till is), whatever basis the order was taken on.
+    total = price_cart(cart, currency=place.currency, prices_include_vat=place.prices_include_vat).total
     pickup = Pickup(order, picks)
     payment = pickup.payment(place.currency, place.cash_rounding, total)
     if not payment.complete:
