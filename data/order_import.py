@@ -20,6 +20,7 @@ others import. Headless: no terminal UI imports here.
 from __future__ import annotations
 
 import json
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,7 @@ from data.models import Member
 from data.money import MoneyError, minor_units, to_decimal
 from data.orders import NewLine, OrderDetails, OrderError
 from data.phones import PhoneError, normalise_phone
+from data.text import printable
 
 Progress = Callable[[int, int], None]
 MAX_QUANTITY = Decimal("100000")
@@ -81,6 +83,8 @@ def parse(text: str | bytes) -> list[Any]:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ImportFormatError("not valid JSON: nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ImportFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if isinstance(data, dict):
@@ -148,6 +152,8 @@ def prepare(catalogue: Engine, raw: Any, *, store_id: str, currency: str, region
     ext = _text(raw.get("external_id"), "external_id", max_len=64)
     if not ext:
         raise Rejected("external_id is missing")
+    if printable(ext) != ext:  # no id; and the command's report must not send it to a terminal
+        raise Rejected("external_id has control characters")
     customer = _obj(raw.get("customer"), "customer")
     name = _text(customer.get("name"), "customer name", max_len=200)
     phone_raw = _text(customer.get("phone"), "customer phone", max_len=40)
@@ -194,6 +200,11 @@ def prepare(catalogue: Engine, raw: Any, *, store_id: str, currency: str, region
     expected = raw.get("expected_date")
     if expected is not None and not isinstance(expected, str):
         raise Rejected(f"expected date {expected!r} is not a date (YYYY-MM-DD)")
+    if expected and expected.strip():
+        try:  # kept as YYYY-MM-DD whichever ISO form came (20261224, 2026-W52-4)
+            expected = date.fromisoformat(expected.strip()).isoformat()
+        except ValueError:
+            raise Rejected(f"expected date {expected!r} is not a date (YYYY-MM-DD)") from None
     details = OrderDetails(
         customer_name=name, customer_phone=phone, member_phone=member, delivery_method=method, fulfil_store=store,
         delivery_address=_text(delivery.get("address"), "delivery address", max_len=500),
@@ -221,7 +232,7 @@ def prepare(catalogue: Engine, raw: Any, *, store_id: str, currency: str, region
 
 def _key(raw: Any, index: int) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("external_id"), str | int) and str(raw["external_id"]).strip():
-        return str(raw["external_id"]).strip()[:64]
+        return printable(str(raw["external_id"]).strip())[:64]
     return f"#{index}"
 
 

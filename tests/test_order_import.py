@@ -170,3 +170,35 @@ def test_an_amount_too_large_for_the_database_rejects_that_order_only(home, caps
     assert err.strip().splitlines() == ["till: error: 1 of 2 orders rejected (the others were imported)"]
     assert orders.find_by_external_id(engine, "HUGE-1") is None
     assert orders.find_by_external_id(engine, "WEB-1001") is not None
+
+
+def test_an_external_id_with_control_characters_is_rejected_and_reported_without_them(home, capsys, engine):
+    """The site's order id is printed on the command's report: an ESC in it must not reach the terminal
+    (it could clear the screen or hide lines), and such an id is no id to keep."""
+    evil = {"external_id": "\x1b[2J\x1b[31mWEB-9\x07", "customer": {"name": "X"},
+            "lines": [{"sku": "CF-001", "quantity": 1}]}
+    unknown = {"external_id": "\x1b]0;owned\x07WEB-10", "customer": {"name": "X"},
+               "lines": [{"sku": "NOPE", "quantity": 1}]}
+    code, out, err = run(home, [evil, unknown, GOOD[1]], capsys)
+    assert code == 1
+    assert not any(ch in out + err for ch in "\x1b\x07"), repr(out)
+    assert "rejected          [2J[31mWEB-9: external_id has control characters" in out.splitlines()
+    assert "rejected          ]0;ownedWEB-10: external_id has control characters" in out.splitlines()
+    assert orders.list_orders(engine)[1] == 1
+
+
+def test_deeply_nested_json_is_one_line_naming_the_problem(home, capsys, engine):
+    code, out, err = run(home, "[" * 100_000, capsys)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [f"till: error: {home / 'orders.json'}: not valid JSON: nested too deeply"]
+
+
+def test_an_expected_date_is_kept_as_yyyy_mm_dd(home, capsys, engine):
+    """Python reads other ISO forms too (20261224, 2026-W52-4); the order keeps the date as YYYY-MM-DD."""
+    base = {"customer": {"name": "X"}, "lines": [{"sku": "CF-001", "quantity": 1}]}
+    code, out, _ = run(home, [{**base, "external_id": "D-1", "expected_date": "20261224"},
+                              {**base, "external_id": "D-2", "expected_date": "2026-W52-4"},
+                              {**base, "external_id": "D-3", "expected_date": " 2026-12-24 "}], capsys)
+    assert code == 0, out
+    assert [orders.find_by_external_id(engine, f"D-{n}").details.expected_date for n in (1, 2, 3)] == [
+        "2026-12-24"] * 3
