@@ -59,3 +59,55 @@ def test_exclusive_vat_refund_in_parts_adds_up(engine, exclusive, cashier, manag
     assert first + second == paid
     with pytest.raises(SaleError):
         _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(1)}, "r3")
+
+
+def test_two_tills_refunding_the_same_line_at_once_give_one_refund(engine, place, cashier, manager):
+    import threading
+
+    from data.models import StockLevel
+
+    cart, pay = carts.paid_cart(engine, place, [(COFFEE, 2)])
+    receipt = commit_sale(engine, place, cashier, cart, pay)
+    line = refundable(engine, receipt).lines[0]
+    with Session(engine) as s:
+        before = s.exec(select(StockLevel).where(StockLevel.product_id == line.product_id)).one().on_hand
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def refund(uid: str) -> None:
+        barrier.wait(timeout=30)
+        try:
+            results.append(_refund(engine, place, cashier, manager, receipt, {line.line_id: D(2)}, uid)[0])
+        except SaleError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=refund, args=(f"r{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    numbers = [r for r in results if isinstance(r, str)]
+    assert len(numbers) == 1 and len(results) == 2, results
+    left = refundable(engine, receipt).lines[0]
+    assert left.refunded_qty == 2 and left.refunded_total == line.total
+    with Session(engine) as s:
+        assert s.exec(select(StockLevel).where(StockLevel.product_id == line.product_id)).one().on_hand == before + 2
+        assert len(s.exec(select(Sale).where(Sale.kind == "refund")).all()) == 1
+
+
+def test_a_refund_in_parts_pays_back_what_was_paid_after_a_basket_discount(engine, place, cashier, manager):
+    from data.cart import parse_discount
+    from data.pricing import price_cart
+
+    cart, _ = carts.paid_cart(engine, place, [(COFFEE, 3), (HIGHLIGHTER, 1)])
+    cart.basket_discount = parse_discount("10%")
+    totals = price_cart(cart, currency=place.currency, prices_include_vat=True)
+    pay = PaymentState(totals.total, place.currency, D("0.01"))
+    pay.apply(CASH)
+    receipt = commit_sale(engine, place, cashier, cart, pay)
+    coffee = next(l for l in refundable(engine, receipt).lines if l.sku == "CF-001")
+    paid_for_coffee = totals.lines[0].total
+    backs = [_refund(engine, place, cashier, manager, receipt, {coffee.line_id: D(1)}, f"r{i}")[1] for i in range(3)]
+    assert sum(backs) == paid_for_coffee
+    with pytest.raises(SaleError, match="only 0"):
+        _refund(engine, place, cashier, manager, receipt, {coffee.line_id: D(1)}, "r4")
