@@ -111,3 +111,26 @@ def test_a_refund_in_parts_pays_back_what_was_paid_after_a_basket_discount(engin
     assert sum(backs) == paid_for_coffee
     with pytest.raises(SaleError, match="only 0"):
         _refund(engine, place, cashier, manager, receipt, {coffee.line_id: D(1)}, "r4")
+
+
+def test_sales_refunds_and_deposits_share_one_gapless_series(engine, place, cashier, manager):
+    from data.sales import commit_deposit, refund_deposit
+
+    def paid(amount: str) -> PaymentState:
+        p = PaymentState(D(amount), place.currency, place.cash_rounding)
+        p.apply(CASH)
+        return p
+
+    cart, pay = carts.paid_cart(engine, place, [(COFFEE, 1)])
+    sale = commit_sale(engine, place, cashier, cart, pay)
+    deposit = commit_deposit(engine, place, cashier, "ORD-BKK01-000001", paid("20.00"), uid="d1")
+    line = refundable(engine, sale).lines[0]
+    refund, _ = _refund(engine, place, cashier, manager, sale, {line.line_id: D(1)}, "r1")
+    with pytest.raises(SaleError, match="left to give back"):
+        refund_deposit(engine, place, cashier, manager, deposit, paid("25.00"), uid="rd0", reason="cancelled")
+    back = refund_deposit(engine, place, cashier, manager, deposit, paid("20.00"), uid="rd1", reason="cancelled")
+    with pytest.raises(SaleError):
+        _refund(engine, place, cashier, manager, sale, {line.line_id: D(1)}, "r2")
+    cart2, pay2 = carts.paid_cart(engine, place, [(COFFEE, 1)])
+    last = commit_sale(engine, place, cashier, cart2, pay2)
+    assert [sale, deposit, refund, back, last] == [f"BKK01-T1-{n:06d}" for n in range(1, 6)]
