@@ -20,6 +20,7 @@ others import. Headless: no terminal UI imports here.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -115,13 +116,28 @@ def _obj(value: Any, what: str) -> dict:
     return value
 
 
+# A comma in a number groups thousands ("1,234.50"), as in the product import; "35,50" is no 3550.
+_COMMAS = re.compile(r"\s*[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?\s*")
+_COMMA_HINT = " (commas group thousands only: 1,234.50)"
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, str) and "," in value and not _COMMAS.fullmatch(value):
+        raise MoneyError(_COMMA_HINT)
+    return to_decimal(value)
+
+
+def _hint(exc: MoneyError) -> str:
+    return _COMMA_HINT if str(exc) == _COMMA_HINT else ""
+
+
 def _quantity(value: Any, where: str) -> Decimal:
     if value is None:
         raise Rejected(f"{where}: quantity is missing")
     try:
-        qty = to_decimal(value)
-    except MoneyError:
-        raise Rejected(f"{where}: quantity {value!r} is not a number") from None
+        qty = _number(value)
+    except MoneyError as exc:
+        raise Rejected(f"{where}: quantity {value!r} is not a number{_hint(exc)}") from None
     if qty <= 0:
         raise Rejected(f"{where}: quantity {qty} must be more than 0")
     if qty > MAX_QUANTITY:
@@ -133,9 +149,9 @@ def _quantity(value: Any, where: str) -> Decimal:
 
 def _money(value: Any, where: str, currency: str, *, positive: bool) -> Decimal:
     try:
-        amount = to_decimal(value)
-    except MoneyError:
-        raise Rejected(f"{where} {value!r} is not an amount") from None
+        amount = _number(value)
+    except MoneyError as exc:
+        raise Rejected(f"{where} {value!r} is not an amount{_hint(exc)}") from None
     if amount < 0 or (positive and amount == 0):
         raise Rejected(f"{where} {amount} must be more than 0" if positive else f"{where} {amount} is negative")
     if amount > MAX_AMOUNT:

@@ -368,3 +368,20 @@ def test_names_are_stored_as_is(engine, name):
     assert p.name == name and p.name_en == name
     with Session(engine) as s:
         assert s.exec(select(Product.name).where(Product.sku == "ODD-1")).one() == name
+
+
+def test_a_price_typed_with_a_decimal_comma_is_refused_not_read_as_a_hundred_times_it(engine):
+    """The manager's product editor (and scripts): "45,50" is not 4550. Commas group thousands only, as
+    in the product import."""
+    from data import product_admin as admin
+    from data.product_admin import ProductError
+
+    lookup = catalog.lookup
+    pid = lookup(engine, COFFEE).id
+    for text in ("45,50", "4,5", "1,2345.00", "45,"):
+        with pytest.raises(ProductError, match="not an amount"):
+            admin.change_price(engine, pid, text, by="9")
+    assert lookup(engine, COFFEE).price == Decimal("45.00")
+    assert admin.parse_price("1,250.00") == Decimal("1250.00") and admin.parse_price("45.5") == Decimal("45.5")
+    with pytest.raises(ProductError, match="not a number"):
+        admin.parse_vat_rate("7,5")

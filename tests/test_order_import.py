@@ -202,3 +202,24 @@ def test_an_expected_date_is_kept_as_yyyy_mm_dd(home, capsys, engine):
     assert code == 0, out
     assert [orders.find_by_external_id(engine, f"D-{n}").details.expected_date for n in (1, 2, 3)] == [
         "2026-12-24"] * 3
+
+
+def test_a_decimal_comma_is_an_error_not_a_hundred_times_the_amount(home, capsys, engine):
+    """Commas group thousands only ("1,234.50"), as in the product import: "35,50" is not 3550 and a
+    quantity of "1,5" is not 15 (it used to be read so, reserving fifteen)."""
+    base = {"customer": {"name": "X"}}
+    code, out, _ = run(home, [
+        {**base, "external_id": "C-1", "lines": [{"sku": "CF-001", "quantity": 1, "unit_price": "35,50"}]},
+        {**base, "external_id": "C-2", "lines": [{"sku": "CF-001", "quantity": "1,5"}]},
+        {**base, "external_id": "C-3", "lines": [{"sku": "CF-001", "quantity": 1}],
+         "payments": [{"reference": "P", "amount": "10,5"}]},
+        {**base, "external_id": "C-4", "lines": [{"sku": "CF-001", "quantity": "1,000", "unit_price": "1,234.50"}]},
+    ], capsys)
+    assert code == 1
+    rejected = [line for line in out.splitlines() if line.startswith("rejected")]
+    assert rejected == [
+        "rejected          C-1: line 1: unit_price '35,50' is not an amount (commas group thousands only: 1,234.50)",
+        "rejected          C-2: line 1: quantity '1,5' is not a number (commas group thousands only: 1,234.50)",
+        "rejected          C-3: payment 1: amount '10,5' is not an amount (commas group thousands only: 1,234.50)"]
+    c4 = orders.find_by_external_id(engine, "C-4")
+    assert (c4.lines[0].quantity, c4.lines[0].unit_price) == (Decimal(1000), Decimal("1234.50"))
