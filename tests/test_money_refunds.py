@@ -134,3 +134,29 @@ def test_sales_refunds_and_deposits_share_one_gapless_series(engine, place, cash
     cart2, pay2 = carts.paid_cart(engine, place, [(COFFEE, 1)])
     last = commit_sale(engine, place, cashier, cart2, pay2)
     assert [sale, deposit, refund, back, last] == [f"BKK01-T1-{n:06d}" for n in range(1, 6)]
+
+
+def test_the_credit_note_of_a_vat_exclusive_refund_adds_up(engine, exclusive, cashier, manager):
+    """PEAK checks a credit note's lines against the refund's total less its VAT (exclusive prices):
+    the refund's total must hold the VAT given back."""
+    from sqlalchemy import update
+
+    from app.exports import target_of
+    from data import peak
+    from data.models import ExportJob
+    from tests.peak_helpers import bkk, days_ago, map_products, peak_connector, sell
+
+    cfg = peak.PeakConfig(connector="peak", branch=exclusive.store_id, timezone=exclusive.timezone,
+                          pos_customer_code="POS-CUST")
+    target = target_of(peak_connector("http://127.0.0.1:9/api/v1"))
+    map_products(engine)
+    day = days_ago(3)
+    receipt = sell(engine, exclusive, [(COFFEE, 2), (HIGHLIGHTER, 1)], at=bkk(day, 9))
+    peak.plan_daily(engine, cfg, target)
+    with engine.begin() as conn:
+        conn.execute(update(ExportJob).where(ExportJob.event == peak.DAILY_EVENT).values(state="succeeded"))
+    line = refundable(engine, receipt).lines[0]
+    number, back = _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(1)}, "r1")
+    assert back == D("48.15")  # 45.00 + 7 % VAT
+    note = peak.credit_note_document(engine, cfg, number, "k")
+    assert peak.document_total(note.body["products"]) == D("45.00")
