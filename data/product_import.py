@@ -193,8 +193,8 @@ def _delimiter(first_line: str) -> str:
 
 def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
     """(first physical line, cells, "") of each non-blank record; (line, None, problem) for a record
-    the csv module cannot read, after which reading goes on with the next line. A quote never closed
-    swallows the rest of the file: (line, None, "") follows for each non-blank line it took."""
+    the csv module cannot read, after which reading goes on with the next line. A broken quote that
+    took several lines: (line, None, "") follows for each further non-blank line it took."""
     stream = io.StringIO(text, newline="")
     skipped = 0
     header_line = ""
@@ -213,6 +213,10 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
         delimiter = _delimiter(header_line)
         stream.seek(0)
         skipped = 0
+    if csv.field_size_limit() <= len(text):
+        # A quote never closed takes the rest of the file into one value: let the reader get to the
+        # end and say so, as in a small file (at the 128 KiB default it stopped half way through).
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
     done = skipped
     while True:
@@ -224,13 +228,20 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
             line = done + 1
             message = str(exc)
             done = skipped + reader.line_num
-            if "unexpected end of data" in message:
-                # The rest of the file went into one value: each product line in it is a row that
-                # did not import, and counts as one (blank lines count nowhere).
+            never_closed = "unexpected end of data" in message
+            if never_closed or done > line:
+                # A quote took the lines after it into one value (to the end of the file, or to a
+                # quote inside a value further on): each product line in it is a row that did not
+                # import, and counts as one (blank lines count nowhere).
                 physical = re.split(r"\r\n|\r|\n", text)[line - 1:done]
                 swallowed = [n for n, cells in enumerate(physical, start=line) if cells.strip()]
                 done = swallowed[-1] if swallowed else line
-                yield line, None, f"a quote opened on this line is never closed (lines {line} to {done} unread)"
+                if never_closed:
+                    message = f"a quote opened on this line is never closed (lines {line} to {done} unread)"
+                else:
+                    message = (f"a quote opened on this line ends inside a value on line {done} "
+                               f"(lines {line} to {done} unread)")
+                yield line, None, message
                 for n in swallowed[1:]:
                     yield n, None, ""
                 continue

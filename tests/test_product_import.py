@@ -353,3 +353,28 @@ def test_a_vat_rate_written_as_a_fraction_is_an_error_not_a_tiny_percentage(home
     assert row_of(engine, "F-1") is None
     assert [row_of(engine, f"F-{n}")["vat_rate"] for n in range(2, 9)] == [D("0.5"), D(7), D(7), D(0), D(0), D("7.5"),
                                                                           D(1)]
+
+
+def test_an_unclosed_quote_in_a_large_file_counts_every_row_it_swallows(home, engine):
+    """More than the csv module's field limit (128 KiB) after the quote: the same report as in a small
+    file, not 'field larger than field limit' with thousands of rows missing from the count and the
+    reading picked up again in the middle of what the quote swallowed."""
+    lines = ["sku,name,price,vat_rate", "A-1,Apple,10,7", 'A-2,"Pear,10,7']
+    lines += [f"B-{i},Item number {i} with a longer name,5,7" for i in range(6000)]
+    result = import_products(engine, ("\n".join(lines) + "\n").encode())
+    assert result.errors == ["line 3: a quote opened on this line is never closed (lines 3 to 6003 unread)"]
+    assert (result.rows, result.rejected, result.created) == (6002, 6001, 1)
+    assert row_of(engine, "B-5999") is None
+
+
+def test_a_quote_that_closes_lines_later_inside_a_value_counts_the_lines_between(home, engine):
+    text = ("sku,name,price,vat_rate\n"
+            'C-1,"Broken,10,7\n'             # 2: the quote opens here …
+            "C-2,Swallowed,5,7\n"            # 3
+            'C-3,"Pipe 12"" long",5,7\n'     # 4: … and closes at the quote before Pipe
+            "C-4,After,5,7\n")               # 5
+    result = import_products(engine, text.encode())
+    assert result.errors == ["line 2: a quote opened on this line ends inside a value on line 4 (lines 2 to 4 "
+                             "unread)"]
+    assert (result.rows, result.rejected, result.created) == (4, 3, 1)
+    assert row_of(engine, "C-4") is not None and row_of(engine, "C-2") is None
