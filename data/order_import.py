@@ -263,13 +263,17 @@ def import_orders(catalogue: Engine, orders_db: Engine, raw_orders: Sequence[Any
     for index, raw in enumerate(raw_orders, start=1):
         key = _key(raw, index)
         try:
-            prepared = prepare(catalogue, raw, store_id=store_id, currency=currency, region=region)
-            existing = orders.find_by_external_id(orders_db, prepared.external_id)
+            # An order taken before is "already imported" whatever the catalogue says now (an item
+            # gone, a price changed): only a new one is checked against it.
+            ext = _text(raw.get("external_id"), "external_id", max_len=64) if isinstance(raw, dict) else ""
+            existing = orders.find_by_external_id(orders_db, ext) if ext and printable(ext) == ext else None
             if existing is not None:
-                if prepared.external_id in seen:
+                if ext in seen:
                     raise Rejected(f"appears twice in the file (imported as {existing.number})")
-                result.existing.append((prepared.external_id, existing.number))
+                result.existing.append((ext, existing.number))
+                seen.add(ext)
             else:
+                prepared = prepare(catalogue, raw, store_id=store_id, currency=currency, region=region)
                 try:
                     view = orders.create_order(
                         orders_db, store_id, operator, list(prepared.lines), prepared.details, currency=currency,
@@ -284,7 +288,7 @@ def import_orders(catalogue: Engine, orders_db: Engine, raw_orders: Sequence[Any
                     result.existing.append((prepared.external_id, existing.number))
                 else:
                     result.imported.append((prepared.external_id, view.number))
-            seen.add(prepared.external_id)
+                seen.add(prepared.external_id)
         except (Rejected, OrderError) as exc:
             result.rejected.append((key, str(exc)))
         if progress:

@@ -223,3 +223,20 @@ def test_a_decimal_comma_is_an_error_not_a_hundred_times_the_amount(home, capsys
         "rejected          C-3: payment 1: amount '10,5' is not an amount (commas group thousands only: 1,234.50)"]
     c4 = orders.find_by_external_id(engine, "C-4")
     assert (c4.lines[0].quantity, c4.lines[0].unit_price) == (Decimal(1000), Decimal("1234.50"))
+
+
+def test_re_import_after_the_catalogue_changed_is_still_already_imported(home, capsys, engine):
+    """A nightly import of the site's last days of orders meets orders it took before: they are
+    "already imported" even when an item has since left the catalogue or its price fell below what
+    was paid online (they were rejected, and the command failed, for orders that are in)."""
+    from sqlalchemy import update
+
+    from data.models import Product
+
+    assert run(home, GOOD, capsys)[0] == 0
+    with engine.begin() as conn:
+        conn.execute(update(Product).where(Product.sku == "WT-001").values(active=False))
+        conn.execute(update(Product).where(Product.sku == "CF-001").values(price=Decimal("10.00")))
+    code, out, err = run(home, GOOD, capsys)
+    assert (code, err) == (0, ""), out
+    assert "imported 0, already imported 2, rejected 0" in out
