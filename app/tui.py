@@ -41,9 +41,13 @@ class TillApp(App):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True)]
 
-    def __init__(self, ctx: TillContext) -> None:
+    def __init__(self, ctx: TillContext, *, guard_errors: bool | None = None) -> None:
+        """`guard_errors`: app.error_guard's handling of unexpected errors; None: when not headless
+        (a real terminal or browser), so that under Pilot an exception still fails the test."""
         super().__init__()
         self.ctx = ctx
+        self._guard_errors = guard_errors
+        self._error_guard = None
         store = ctx.settings.store
         self.sub_title = f"{store.name} · {store.id}/{store.terminal}"
         self.spooler = None  # made when the database is open
@@ -69,6 +73,32 @@ class TillApp(App):
 
             self._export_targets = targets(self.ctx.settings)
         return self._export_targets
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error in a worker (the database locked or full, a bug in one step) is a line on screen and
+        the traceback in the log, and the console carries on: the worker is gone, nothing else is. Any
+        other error stops the console as Textual would, but with one line instead of a traceback."""
+        guard = self._guard_errors if self._guard_errors is not None else not self.is_headless
+        if not guard:
+            return super()._handle_exception(error)
+        from textual.worker import WorkerFailed
+
+        from app.error_guard import ErrorGuard, one_line
+
+        if self._error_guard is None:
+            self._error_guard = ErrorGuard()
+        carry_on = self._error_guard.survive(error)
+        self.bell()
+        if carry_on and isinstance(error, WorkerFailed):
+            self.notify(f"{one_line(error)}. That step was not done; the sale is kept. The details are in "
+                        f"the log.", title="Something went wrong", severity="error", timeout=15, markup=False)
+            return
+        from rich.text import Text
+
+        self._return_code = 1
+        self._exit_renderables.append(Text(f"till: error: {one_line(error)} (the traceback is in "
+                                           f"{self.ctx.settings.home / 'logs'})"))
+        self._close_messages_no_wait()
 
     def get_key_display(self, binding: Binding) -> str:
         if binding.key_display:
@@ -338,10 +368,12 @@ def place_from_settings(settings: Settings, engine: Engine) -> Place:
                         cash_rounding=s.cash_rounding)
 
 
-def make_app(settings: Settings, *, engine: Engine | None = None, place: Place | None = None) -> TillApp:
+def make_app(settings: Settings, *, engine: Engine | None = None, place: Place | None = None,
+             guard_errors: bool | None = None) -> TillApp:
     """The console for these settings. With an engine (the CLI after a migration, tests) the database
-    is ready at once; without one it is opened in the background once the login screen is painted."""
+    is ready at once; without one it is opened in the background once the login screen is painted.
+    `guard_errors`: see TillApp."""
     ctx = TillContext(settings=settings, printer=make_printer(settings))
     if engine is not None:
         ctx.set_database(engine, place or place_from_settings(settings, engine))
-    return TillApp(ctx)
+    return TillApp(ctx, guard_errors=guard_errors)

@@ -5,9 +5,11 @@ on typed dialogs; database work in them runs in a thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from decimal import Decimal
 
+from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
+from app.error_guard import one_line
 from app.screens.cash import CashActions
 from app.screens.order_actions import OrderActions
 from data import audit, drafts, spool
@@ -33,6 +36,8 @@ from widgets.key_footer import KeyFooter
 from widgets.dialogs import ConfirmDialog, Prompt
 from widgets.status_bar import StatusBar
 from widgets.totals_panel import LastSale, TotalsPanel
+
+log = logging.getLogger(__name__)
 
 QTY_CODE = re.compile(r"^\s*([^*\s]+)\s*\*\s*(.+?)\s*$")
 # Things a scanner or a cashier types as a code: digits, or a SKU-like token without spaces.
@@ -517,7 +522,10 @@ class SaleScreen(OrderActions, CashActions, Screen):
         totals = self.totals()
         if self.held is None or self.held.total != totals.total:
             self.held = PaymentState(totals.total, ctx.currency, ctx.place.cash_rounding)
-        state = await self.app.push_screen_wait(PaymentScreen(self.held, ctx.settings.payment))
+        if self.held.complete and self.held.tenders:
+            state = self.held  # paid, but the commit failed (database busy or gone): save it again as paid
+        else:
+            state = await self.app.push_screen_wait(PaymentScreen(self.held, ctx.settings.payment))
         self._refresh_bindings_if_changed()
         if state is None or not state.complete:
             if self.held.tenders:
@@ -531,6 +539,11 @@ class SaleScreen(OrderActions, CashActions, Screen):
         except SaleError as exc:
             self.held = None
             self.error(f"sale not saved: {exc}")
+            return
+        except (SQLAlchemyError, OSError) as exc:  # locked, disk full, gone: the money is taken, try again
+            log.error("sale not saved", exc_info=exc)
+            self.error(f"sale not saved: the database failed ({one_line(exc)}); the cart and the payment are "
+                       "kept, F10 saves it again")
             return
         self.sale_done(receipt, state, f"sale {receipt} complete")
 
