@@ -316,3 +316,26 @@ async def test_sale_screens_show_names_literally_and_the_printer_gets_no_control
     assert b"[bold]x[/] [link=y]z[/link] [/] [31mredp0" in data
     assert b"\x1bp0" not in data.replace(b"\x1bp\x00", b"")  # the drawer kick of the cash sale only
     assert b"\x9b" not in data and b"\x85" not in data and b"\x07bell" not in data
+
+
+async def test_item_stock_shows_a_journal_operator_literally(make_till, engine, place):
+    """`till import orders --operator TEXT` (and other tills, through the site) write who made a
+    reservation: the journal shows it as it is, and an unbalanced `[/]` is no crash."""
+    from app.screens.inventory import InventoryScreen
+    from data import orders
+    from data.orders import NewLine, OrderDetails
+
+    add_products(engine)
+    orders.create_order(engine, place.store_id, "[/] [bold]imp[/] \x1b[31m",
+                        [NewLine("EVIL-1", EVIL, Decimal(1), Decimal("10.00"), Decimal("7"))],
+                        OrderDetails(customer_name="Anong", customer_phone="+66812345670", fulfil_store=place.store_id),
+                        currency=place.currency, prices_include_vat=True)
+    app = make_till()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(pilot)
+        await menu_choose(pilot, "stock")
+        await enter(pilot, "EVIL-1")
+        assert isinstance(app.screen, InventoryScreen)
+        assert app.screen.inventory.journal
+        assert_clean(app)
+        assert any("[/] [bold]imp[/]" in line for line in screen_lines(app)), screen_lines(app)

@@ -39,21 +39,22 @@ class InventoryScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         inv = self.inventory
         q = lambda v: Text(fmt_qty(v).rjust(8))  # noqa: E731
+        t = lambda v: Text(printable(v or ""))  # noqa: E731 - a str cell would be read as markup
         stores = self.query_one("#inventory-stores", DataTable)
         stores.add_columns("Store", "On hand", "Reserved", "Available")
         for st in inv.stores:
-            stores.add_row(st.store_id, q(st.on_hand), q(st.reserved), q(st.available))
+            stores.add_row(t(st.store_id), q(st.on_hand), q(st.reserved), q(st.available))
         if not inv.stores:
             stores.add_row("-", q(0), q(0), q(0))
         held = self.query_one("#inventory-holdings", DataTable)
         held.add_columns("Order", "Status", "Store", "Customer", "Qty", "Expected")
         for h in inv.holdings:
-            held.add_row(h.number, h.status, h.store_id, Text(printable(h.customer)), q(h.reserved), h.expected_date or "")
+            held.add_row(t(h.number), t(h.status), t(h.store_id), t(h.customer), q(h.reserved), t(h.expected_date))
         journal = self.query_one("#inventory-journal", DataTable)
         journal.add_columns("When", "Kind", "Qty", "Store", "By", "Note")
         for j in inv.journal:
-            journal.add_row(j.at.astimezone(self.zone).strftime("%d.%m %H:%M"), j.kind, q(j.quantity), j.store_id,
-                            j.operator, Text(printable(j.note)))
+            journal.add_row(j.at.astimezone(self.zone).strftime("%d.%m %H:%M"), t(j.kind), q(j.quantity), t(j.store_id),
+                            t(j.operator), t(j.note))
         held.focus()
 
     def action_close(self) -> None:
