@@ -33,6 +33,21 @@ def validate_gtin(code: str) -> str:
     return code
 
 
+def gtin_key(code: str) -> str:
+    """The code right-aligned in 14 digits, as GS1 compares GTINs: what every spelling of one barcode
+    shares (the UPC-A 036000291452 is the EAN-13 0036000291452)."""
+    return code.zfill(14)
+
+
+def other_spellings(code: str) -> tuple[str, ...]:
+    """The same GTIN at the other lengths a scanner may send or a file may hold, shortest first; ()
+    for a code that is not an 8- to 14-digit GTIN length."""
+    if not (code.isascii() and code.isdigit()) or len(code) not in GTIN_LENGTHS:
+        return ()
+    core = code.lstrip("0")
+    return tuple(core.zfill(n) for n in sorted(GTIN_LENGTHS) if len(core) <= n and n != len(code))
+
+
 def is_valid_gtin(code: str) -> bool:
     try:
         validate_gtin(code)

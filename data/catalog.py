@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
-from data.barcodes import validate_gtin
+from data.barcodes import other_spellings, validate_gtin
 from data.db import is_sqlite
 from data.models import Barcode, Product
 from data.text import printable
@@ -59,12 +59,16 @@ def _info(row, barcode: str | None) -> ProductInfo:
 _BY_BARCODE = (select(*_COLUMNS, Barcode.code).join_from(Barcode, Product, Barcode.product_id == Product.id)
                .where(Barcode.code == bindparam("b_code"), Product.active.is_(True)))
 _BY_SKU = select(*_COLUMNS).where(Product.sku == bindparam("b_code"), Product.active.is_(True))
+_BY_SPELLINGS = (select(*_COLUMNS, Barcode.code).join_from(Barcode, Product, Barcode.product_id == Product.id)
+                 .where(Barcode.code.in_(bindparam("b_codes", expanding=True)), Product.active.is_(True))
+                 .order_by(Barcode.id).limit(1))
 _FIRST_BARCODE = (select(Barcode.code).where(Barcode.product_id == bindparam("b_product"))
                   .order_by(Barcode.id).limit(1))
 
 
 def find_by_code(conn: Connection | Session, code: str) -> ProductInfo | None:
-    """A scanned or typed code: a barcode first, then a SKU. Active products only. Core queries on
+    """A scanned or typed code: a barcode first, then a SKU, then the barcode in another spelling
+    (036000291452 for 0036000291452). Active products only. Core queries on
     indexed columns: this runs on every scan."""
     code = code.strip()
     if not code:
@@ -78,6 +82,11 @@ def find_by_code(conn: Connection | Session, code: str) -> ProductInfo | None:
         row = conn.execute(_BY_SKU, {"b_code": sku}).first()
         if row:
             return _info(row, first_barcode(conn, row[0]))
+    spellings = other_spellings(code)  # a UPC-A sent as EAN-13 (a leading 0), and so on
+    if spellings:
+        row = conn.execute(_BY_SPELLINGS, {"b_codes": list(spellings)}).first()
+        if row:
+            return _info(row, row[6])
     return None
 
 

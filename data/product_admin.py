@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from data import audit, catalog
-from data.barcodes import BarcodeError, validate_gtin
+from data.barcodes import BarcodeError, other_spellings, validate_gtin
 from data.db import read_session, write_session
 from data.models import Barcode, Operator, Product
 from data.money import MoneyError, to_decimal
@@ -246,9 +246,10 @@ def save_product(engine: Engine, product_id: int, edit: ProductEdit, *, by: str,
             said.append(f"barcode {code} removed")
         s.flush()
         for code in adding:
-            owner = s.exec(select(Barcode.product_id).where(Barcode.code == code)).first()
-            if owner == p.id:
+            owners = set(s.exec(select(Barcode.product_id).where(Barcode.code.in_([code, *other_spellings(code)]))))
+            if p.id in owners:  # this code, or the same GTIN at another length (a UPC-A as EAN-13)
                 continue
+            owner = min(owners) if owners else None
             if owner is not None:
                 other = s.get(Product, owner)
                 raise ProductError(f"barcode {code} belongs to {other.sku} {printable(other.name)}; "

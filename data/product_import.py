@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from data.barcodes import BarcodeError, validate_gtin
+from data.barcodes import BarcodeError, gtin_key, other_spellings, validate_gtin
 from data.catalog import search_text_for
 from data.db import writer
 from data.models import AuditLog, Barcode, Product
@@ -332,7 +332,7 @@ def _barcodes(value: str) -> tuple[list[str], list[str]]:
     codes: list[str] = []
     problems: list[str] = []
     for code in _CODES.split(value.strip()):
-        if not code or code in codes:
+        if not code or any(gtin_key(code) == gtin_key(c) for c in codes):
             continue
         try:
             codes.append(validate_gtin(code))
@@ -426,7 +426,7 @@ def read_products(data: bytes, *, encoding: str | None = None, currency: str = "
         raise ImportFormatError(f"line {header[0]}: the header cannot be read: {header[2]}")
     cols = _header(header[0], header[1], result)
     by_sku: dict[str, list[ProductRow]] = {}
-    claimed: dict[str, tuple[str, int]] = {}  # barcode -> (sku, line) of the first good line with it
+    claimed: dict[str, tuple[str, int]] = {}  # gtin_key -> (sku, line) of the first good line with it
     for line, cells, problem in records:
         result.rows += 1
         if cells is None:
@@ -440,14 +440,14 @@ def read_products(data: bytes, *, encoding: str | None = None, currency: str = "
             continue
         clash = False
         for code in row.barcodes:
-            owner = claimed.get(code)
+            owner = claimed.get(gtin_key(code))
             if owner and owner[0] != row.sku:
                 result.error(line, f"barcode: {code} is also on line {owner[1]} (sku {owner[0]})")
                 clash = True
         if clash:
             continue
         for code in row.barcodes:
-            claimed.setdefault(code, (row.sku, line))
+            claimed.setdefault(gtin_key(code), (row.sku, line))
         earlier = by_sku.setdefault(row.sku, [])
         if earlier:
             result.warn(line, f"sku {row.sku} is also on line {earlier[-1].line}; this line's values win "
@@ -487,8 +487,9 @@ def _write_batch(conn: Connection, batch: Sequence[tuple[str, list[ProductRow]]]
         _P.id, _P.sku, _P.name, _P.name_en, _P.price, _P.vat_rate, _P.active, _P.external_ids, _P.search_text)
         .where(_P.sku.in_(part)), skus)}
     codes = {code for _, rows in batch for row in rows for code in row.barcodes}
-    owners = dict(_in(conn, lambda part: select(Barcode.code, Barcode.product_id).where(Barcode.code.in_(part)),
-                      codes))
+    codes |= {other for code in codes for other in other_spellings(code)}  # one GTIN, any length
+    owners = {gtin_key(code): pid for code, pid in _in(
+        conn, lambda part: select(Barcode.code, Barcode.product_id).where(Barcode.code.in_(part)), codes)}
     ids = [r.id for r in current.values()]
     own: dict[int, list[str]] = {}
     for pid, code in _in(conn, lambda part: select(Barcode.product_id, Barcode.code)
@@ -509,15 +510,19 @@ def _write_batch(conn: Connection, batch: Sequence[tuple[str, list[ProductRow]]]
         pid = existing.id if existing is not None else None
         good = []
         for row in rows:
-            taken = [c for c in row.barcodes if c in owners and owners[c] != pid]
+            taken = [c for c in row.barcodes if gtin_key(c) in owners and owners[gtin_key(c)] != pid]
             for code in taken:
-                result.error(row.line, f"barcode: {code} already belongs to sku {known.get(owners[code], '?')}")
+                result.error(row.line, f"barcode: {code} already belongs to sku "
+                                       f"{known.get(owners[gtin_key(code)], '?')}")
             if not taken:
                 good.append(row)
         if not good:
             continue
         last = good[-1]
-        codes_in_file = list(dict.fromkeys(c for row in good for c in row.barcodes))
+        codes_in_file: list[str] = []  # in file order, one spelling of each GTIN (its first)
+        for c in (c for row in good for c in row.barcodes):
+            if all(gtin_key(c) != gtin_key(k) for k in codes_in_file):
+                codes_in_file.append(c)
         external: dict[str, str] = {}
         for row in good:
             external.update(row.external_ids)
@@ -537,7 +542,8 @@ def _write_batch(conn: Connection, batch: Sequence[tuple[str, list[ProductRow]]]
         active = existing.active if active is None else active
         merged = {**(existing.external_ids or {}), **external}
         have = own.get(existing.id, [])
-        adding = [c for c in codes_in_file if c not in have]
+        mine = {gtin_key(c) for c in have}
+        adding = [c for c in codes_in_file if gtin_key(c) not in mine]
         search = search_text_for(sku, last.name, name_en, sorted({*have, *adding}))
         same = (existing.name == last.name and existing.name_en == name_en and existing.price == last.price
                 and existing.vat_rate == last.vat_rate and bool(existing.active) == active

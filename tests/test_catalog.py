@@ -385,3 +385,28 @@ def test_a_price_typed_with_a_decimal_comma_is_refused_not_read_as_a_hundred_tim
     assert admin.parse_price("1,250.00") == Decimal("1250.00") and admin.parse_price("45.5") == Decimal("45.5")
     with pytest.raises(ProductError, match="not a number"):
         admin.parse_vat_rate("7,5")
+
+
+def test_a_upc_a_scanned_as_ean_13_or_gtin_14_finds_its_product(engine):
+    """GS1 compares GTINs right-aligned in 14 digits: a scanner set to EAN-13 sends the UPC-A
+    036000291452 as 0036000291452. Either spelling finds the item, whichever one is stored; an exact
+    barcode or a SKU still comes first."""
+    from data.product_admin import add_barcode
+
+    pid = catalog.lookup(engine, COFFEE).id
+    add_barcode(engine, pid, "036000291452", by="9")
+    for scanned in ("036000291452", "0036000291452", "00036000291452"):
+        found = catalog.lookup(engine, scanned)
+        assert found is not None and found.sku == "CF-001", scanned
+        assert found.barcode == "036000291452", "the stored code is the one reported"
+    assert catalog.lookup(engine, "0" + COFFEE).sku == "CF-001", "an EAN-13 as GTIN-14"
+    assert catalog.lookup(engine, "036000291459") is None
+    assert catalog.lookup(engine, "0036000291453") is None
+
+
+def test_a_barcode_is_taken_whatever_its_spelling(engine):
+    from data.product_admin import ProductError, add_barcode
+
+    add_barcode(engine, catalog.lookup(engine, COFFEE).id, "036000291452", by="9")
+    with pytest.raises(ProductError, match="belongs to CF-001"):
+        add_barcode(engine, catalog.lookup(engine, HIGHLIGHTER).id, "0036000291452", by="9")

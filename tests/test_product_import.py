@@ -378,3 +378,22 @@ def test_a_quote_that_closes_lines_later_inside_a_value_counts_the_lines_between
                              "unread)"]
     assert (result.rows, result.rejected, result.created) == (4, 3, 1)
     assert row_of(engine, "C-4") is not None and row_of(engine, "C-2") is None
+
+
+def test_the_same_gtin_spelled_at_another_length_is_a_duplicate(home, engine):
+    """A UPC-A and the EAN-13 with a leading 0 are one barcode (a scanner may send either): two
+    products cannot share it, in the database or in the file."""
+    first = "sku,barcode,name,price,vat_rate\nU-1,036000291452,Upc item,10,7\n"
+    assert import_products(engine, first.encode()).created == 1
+    text = ("sku,barcode,name,price,vat_rate\n"
+            "U-2,0036000291452,Same code as EAN-13,10,7\n"
+            f"U-3,{NEW1},New,10,7\n"
+            f"U-4,0{NEW1},New as GTIN-14,10,7\n")
+    result = import_products(engine, text.encode())
+    assert result.errors == ["line 2: barcode: 0036000291452 already belongs to sku U-1",
+                             f"line 4: barcode: 0{NEW1} is also on line 3 (sku U-3)"]
+    assert lookup(engine, "0036000291452").sku == "U-1"
+    again = "sku,barcode,name,price,vat_rate\nU-1,00036000291452 036000291452,Upc item,10,7\n"
+    result = import_products(engine, again.encode())
+    assert result.ok and result.unchanged == 1, "its own code in another spelling is nothing new"
+    assert codes_of(engine, "U-1") == ["036000291452"]
