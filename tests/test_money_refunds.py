@@ -160,3 +160,18 @@ def test_the_credit_note_of_a_vat_exclusive_refund_adds_up(engine, exclusive, ca
     assert back == D("48.15")  # 45.00 + 7 % VAT
     note = peak.credit_note_document(engine, cfg, number, "k")
     assert peak.document_total(note.body["products"]) == D("45.00")
+
+
+def test_the_refund_receipt_of_a_vat_exclusive_sale_adds_up(engine, exclusive, cashier, manager):
+    from app.devices.receipt_layout import layout_receipt
+    from data.sales import receipt_doc
+
+    cart, pay = carts.paid_cart(engine, exclusive, [(COFFEE, 2), (HIGHLIGHTER, 1)])
+    receipt = commit_sale(engine, exclusive, cashier, cart, pay)
+    line = refundable(engine, receipt).lines[0]
+    number, back = _refund(engine, exclusive, cashier, manager, receipt, {line.line_id: D(1)}, "r1")
+    doc = receipt_doc(engine, number)
+    assert doc.kind == "refund" and doc.refund_of == receipt and not doc.prices_include_vat
+    assert doc.subtotal + doc.vat_total == doc.total == back == D("48.15")
+    text = "\n".join(layout_receipt(doc, 42))
+    assert "Subtotal" in text and "45.00" in text and "3.15" in text and "THB 48.15" in text
