@@ -282,7 +282,8 @@ def commit_refund(engine: Engine, place: Place, operator: OperatorInfo, approver
             authorised_by_id=approver.id, reason=reason, created_at=at or utcnow(), currency=original.currency,
             prices_include_vat=original.prices_include_vat,
             subtotal=sum((_line_total(by_id[lid], a) for lid, a in amounts.items()), ZERO), discount_total=ZERO,
-            vat_total=sum((a[1] for a in amounts.values()), ZERO), total=total, rounding=payment.rounding, paid_total=payment.paid, change_total=payment.change,
+            vat_total=sum((a[1] for a in amounts.values()), ZERO), total=total, rounding=payment.rounding,
+            paid_total=payment.paid, change_total=payment.change,
         )
         s.add(refund)
         s.flush()
