@@ -307,7 +307,7 @@ def test_daily_entry_and_credit_note_through_the_runner(settings, engine, place,
 
     map_products(engine)
     with_peak(settings, fake.url)
-    day = days_ago(2)
+    day = days_ago(3)  # day + 1 ended two days ago: its entry is ready (03:00 the next day) at any hour
     receipts = [sell(engine, place, [(COFFEE, 1), (HIGHLIGHTER, 2)], at=bkk(day, 9), targets=targets(settings)),
                 sell(engine, place, [(COFFEE, 2)], at=bkk(day, 23, 59, 59), targets=targets(settings)),
                 sell(engine, place, [(WATER, 1)], at=bkk(day + timedelta(days=1), 0, 0, 0),

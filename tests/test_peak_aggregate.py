@@ -217,12 +217,13 @@ def test_refunds_are_credit_notes_never_netted(engine, place, cfg, target, manag
 
 def test_late_sales_become_a_supplement_and_an_empty_day_is_skipped(engine, place, cfg, target):
     map_products(engine)
-    day = days_ago(4)
+    day = days_ago(5)
+    now = bkk(day + timedelta(days=4), 12)  # the entry of day + 3 is ready (after 03:00 the next day)
     sell(engine, place, [(COFFEE, 1)], at=bkk(day, 9))
     sell(engine, place, [(COFFEE, 1)], at=bkk(day + timedelta(days=2), 9))
     sell(engine, place, [(COFFEE, 1)], at=bkk(day + timedelta(days=1), 9), member=MEMBER,
          targets=(target,))  # only a member sale, which goes one by one
-    peak.plan_daily(engine, cfg, target)
+    peak.plan_daily(engine, cfg, target, now=now)
     jobs = daily_jobs(engine)
     assert [(j.business_date, j.state) for j in jobs] == [
         (day.isoformat(), "pending"), ((day + timedelta(days=1)).isoformat(), "skipped"),
@@ -230,13 +231,13 @@ def test_late_sales_become_a_supplement_and_an_empty_day_is_skipped(engine, plac
     assert jobs[1].resolution == "no eligible sales"
     # A sale of `day` arrives late (an offline till): nothing while the main entry is not out …
     late = sell(engine, place, [(HIGHLIGHTER, 2)], at=bkk(day, 18))
-    assert peak.plan_daily(engine, cfg, target) == []
+    assert peak.plan_daily(engine, cfg, target, now=now) == []
     with engine.begin() as conn:
         from sqlalchemy import update
 
         conn.execute(update(ExportJob).where(ExportJob.id == jobs[0].id).values(state="succeeded"))
     # … then a supplement with only the late sale, dated on its day.
-    assert peak.plan_daily(engine, cfg, target) == [f"POSDAY-BKK01-{day:%Y%m%d}-S1"]
+    assert peak.plan_daily(engine, cfg, target, now=now) == [f"POSDAY-BKK01-{day:%Y%m%d}-S1"]
     [supplement] = [j for j in daily_jobs(engine) if j.source_id.endswith("-S1")]
     doc = doc_of(engine, cfg, supplement)
     assert doc.body["reference"] == f"POSDAY-BKK01-{day:%Y%m%d}-S1" and doc.body["issuedDate"] == f"{day:%Y%m%d}"
