@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0")
@@ -23,6 +24,11 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+"""A comma in an amount only groups thousands ("1,234.50"): "35,50" is refused, not read as 3550."""
+COMMA_HINT = " (commas group thousands only: 1,234.50)"
+
+
 def to_decimal(value: object) -> Decimal:
     """Parse user or file input; floats are refused so no binary fraction sneaks in."""
     if isinstance(value, Decimal):
@@ -32,7 +38,11 @@ def to_decimal(value: object) -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "")
+        text = value.strip()
+        if "," in text:
+            if not THOUSANDS.fullmatch(text):
+                raise MoneyError(f"not a number: {value!r}{COMMA_HINT}")
+            text = text.replace(",", "")
         if not text:
             raise MoneyError("empty amount")
         try:

@@ -20,7 +20,6 @@ others import. Headless: no terminal UI imports here.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from data import orders
 from data.catalog import find_by_code
 from data.db import read_session
 from data.models import Member
-from data.money import MoneyError, minor_units, to_decimal
+from data.money import COMMA_HINT, MoneyError, minor_units, to_decimal
 from data.orders import NewLine, OrderDetails, OrderError
 from data.phones import PhoneError, normalise_phone
 from data.text import printable
@@ -116,26 +115,15 @@ def _obj(value: Any, what: str) -> dict:
     return value
 
 
-# A comma in a number groups thousands ("1,234.50"), as in the product import; "35,50" is no 3550.
-_COMMAS = re.compile(r"\s*[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?\s*")
-_COMMA_HINT = " (commas group thousands only: 1,234.50)"
-
-
-def _number(value: Any) -> Decimal:
-    if isinstance(value, str) and "," in value and not _COMMAS.fullmatch(value):
-        raise MoneyError(_COMMA_HINT)
-    return to_decimal(value)
-
-
 def _hint(exc: MoneyError) -> str:
-    return _COMMA_HINT if str(exc) == _COMMA_HINT else ""
+    return COMMA_HINT if str(exc).endswith(COMMA_HINT) else ""
 
 
 def _quantity(value: Any, where: str) -> Decimal:
     if value is None:
         raise Rejected(f"{where}: quantity is missing")
     try:
-        qty = _number(value)
+        qty = to_decimal(value)
     except MoneyError as exc:
         raise Rejected(f"{where}: quantity {value!r} is not a number{_hint(exc)}") from None
     if qty <= 0:
@@ -149,7 +137,7 @@ def _quantity(value: Any, where: str) -> Decimal:
 
 def _money(value: Any, where: str, currency: str, *, positive: bool) -> Decimal:
     try:
-        amount = _number(value)
+        amount = to_decimal(value)
     except MoneyError as exc:
         raise Rejected(f"{where} {value!r} is not an amount{_hint(exc)}") from None
     if amount < 0 or (positive and amount == 0):

@@ -12,7 +12,6 @@ database is changed and audited, so two managers editing different fields do not
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,19 +85,9 @@ class ProductEdit:
 
 # -- checking what is typed ---------------------------------------------------------------------------
 
-# A comma groups thousands ("1,250.00"), as in the product import: "45,50" is refused, not read as 4550.
-_COMMAS = re.compile(r"\s*[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?\s*")
-
-
-def _no_decimal_comma(text: str | Decimal) -> None:
-    if isinstance(text, str) and "," in text and not _COMMAS.fullmatch(text):
-        raise MoneyError("a comma groups thousands only")
-
-
 def parse_price(text: str | Decimal) -> Decimal:
     """'45', '45.50', '1,250.00'; not negative, at most 2 decimal places."""
     try:
-        _no_decimal_comma(text)
         value = to_decimal(text)
     except MoneyError:
         raise ProductError(f"price {printable(text)!r} is not an amount, e.g. 45.50") from None

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data.cart import MAX_QUANTITY, Cart, CartError, Discount, parse_discount, parse_quantity
-from data.money import fmt_money, round_money, round_to_unit
+from data.money import MoneyError, fmt_money, round_money, round_to_unit, to_decimal
 from data.payments import CARD, CASH, PaymentState, TenderError
 from data.pricing import allocate, cash_due, discount_amount, line_vat, price_cart
 
@@ -676,3 +676,15 @@ def test_money_formatting():
     assert fmt_money(D("0.005"), THB) == "0.01"
     assert fmt_money(D("1234.5"), "JPY") == "1,235"
     assert round_money(D("2.675"), THB) == D("2.68")
+
+
+@pytest.mark.parametrize("text, value", [("1,250.50", "1250.50"), ("1,000", "1000"), ("12,345,678", "12345678"),
+                                         ("-1,000.5", "-1000.5"), ("100.50", "100.50")])
+def test_a_comma_in_an_amount_groups_thousands(text, value):
+    assert to_decimal(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["100,50", "35,5", "1,25,000", ",5", "1,0000"])
+def test_a_decimal_comma_is_refused_not_read_as_a_hundred_times_more(text):
+    with pytest.raises(MoneyError, match="commas group thousands only"):
+        to_decimal(text)

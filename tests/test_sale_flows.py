@@ -341,6 +341,24 @@ async def test_escape_from_payment_leaves_sale_unchanged(make_till, engine):
         assert s.exec(select(Sale)).all() == []
 
 
+async def test_a_decimal_comma_in_the_tendered_amount_is_refused(make_till, engine):
+    """"100,50" is no 10,050 tendered (and 10,005.50 change): the cashier is told and types it again."""
+    app = make_till()
+    async with app.run_test() as pilot:
+        await login(pilot)
+        await enter(pilot, COFFEE)
+        await press(pilot, "f10")
+        payment = app.screen
+        assert isinstance(payment, PaymentScreen)
+        await enter(pilot, "100,50")
+        assert app.screen is payment and payment.state.tenders == []
+        await enter(pilot, "100.50", typed=True)  # typed over the refused text, which stays selected
+        assert isinstance(app.screen, SaleScreen)
+    with Session(engine) as s:
+        [sale] = s.exec(select(Sale)).all()
+        assert sale.change_total == Decimal("55.50")
+
+
 async def test_quick_cash_note_and_other_tender(make_till, engine):
     app = make_till()
     async with app.run_test() as pilot:
