@@ -24,15 +24,16 @@ BURST_SECONDS = 30.0
 
 
 def one_line(error: BaseException) -> str:
-    """The error as a cashier can read it: its first line, with the class for errors that have no text."""
+    """The error as a cashier can read it: its class and first line (a driver's own message for a
+    database error), shown literally."""
     inner = getattr(error, "error", None)  # textual.worker.WorkerFailed wraps the worker's own exception
     if isinstance(inner, BaseException):
         error = inner
+    from data.text import one_line as first_line
     from data.text import printable
 
-    text = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
-    text = printable(text)[:160]
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    name, text = type(error).__name__, printable(first_line(error))
+    return name if text in ("", name) else f"{name}: {text}"
 
 
 class ErrorGuard:

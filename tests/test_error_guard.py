@@ -85,7 +85,8 @@ async def test_a_failed_worker_is_a_notification_and_the_console_carries_on(sett
             await settle(pilot)
             assert app.is_running and app.screen is sale
             [note] = list(app._notifications)
-            assert note.severity == "error" and "OperationalError" in note.message and "database is locked" in note.message
+            assert note.severity == "error"
+            assert "OperationalError: database is locked" in note.message
             await enter(pilot, COFFEE)  # still selling
             assert [line.sku for line in sale.cart.lines] == ["CF-001"]
     assert "database is locked" in caplog.text and "Traceback" in caplog.text

@@ -75,7 +75,8 @@ class OrderForm(ModalScreen[OrderDetails | None]):
             with Grid(id="order-form-grid"):
                 for key, label, hint in FIELDS:
                     yield Label(label, classes="form-label")
-                    yield Input(value=values[key], placeholder=hint, id=f"of-{key}", classes="form-input")
+                    # printable: an imported order's ESC bytes must not reach the terminal through the field
+                    yield Input(value=printable(values[key]), placeholder=hint, id=f"of-{key}", classes="form-input")
             yield Static("", id="order-form-error", classes="prompt-error")
             yield Static("Enter = next field · Ctrl+S = save · Esc = cancel", classes="muted")
 
