@@ -202,9 +202,10 @@ class RefundableSale:
 
 
 def refundable(engine: Engine, receipt_number: str) -> RefundableSale:
-    receipt_number = receipt_number.strip().upper()
+    typed = receipt_number.strip()
+    receipt_number = typed.upper()  # typed in lower case; a store id of lower case letters is kept below
     with read_session(engine) as s:
-        sale = s.exec(select(Sale).where(Sale.receipt_number == receipt_number)).first()
+        sale = s.exec(select(Sale).where(Sale.receipt_number.in_({typed, receipt_number}))).first()
         if sale is None:
             raise SaleError(f"no receipt {receipt_number}")
         if sale.kind != "sale":

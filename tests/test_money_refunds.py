@@ -175,3 +175,17 @@ def test_the_refund_receipt_of_a_vat_exclusive_sale_adds_up(engine, exclusive, c
     assert doc.subtotal + doc.vat_total == doc.total == back == D("48.15")
     text = "\n".join(layout_receipt(doc, 42))
     assert "Subtotal" in text and "45.00" in text and "3.15" in text and "THB 48.15" in text
+
+
+def test_a_store_id_in_lower_case_can_refund_and_a_number_typed_in_lower_case_is_found(engine, place, cashier,
+                                                                                       manager):
+    from data.places import ensure_place
+
+    lower = ensure_place(engine, store_id="bkk02", store_name="Branch", terminal="T2", currency="THB",
+                         locale="th_TH", timezone="Asia/Bangkok", prices_include_vat=True, cash_rounding=D("0.25"))
+    cart, pay = carts.paid_cart(engine, lower, [(COFFEE, 1)])
+    receipt = commit_sale(engine, lower, cashier, cart, pay)
+    assert receipt == "bkk02-T2-000001"
+    assert refundable(engine, receipt).receipt_number == receipt  # it said "no receipt BKK02-T2-000001"
+    ours = commit_sale(engine, place, cashier, *carts.paid_cart(engine, place, [(COFFEE, 1)]))
+    assert refundable(engine, f" {ours.lower()} ").receipt_number == ours
