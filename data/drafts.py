@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import delete, select
 
 from data.cart import Cart
-from data.db import read_session, write_session, writer
+from data.db import dialect_insert, read_session, write_session, writer
 from data.models import CartDraft
 from data.types import utcnow
 
@@ -41,11 +41,7 @@ _UPSERT: dict[str, object] = {}
 def _upsert(dialect: str):
     """Built once per dialect: constructing ON CONFLICT statements costs more than running them."""
     if dialect not in _UPSERT:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(_DRAFTS)
+        stmt = dialect_insert(dialect)(_DRAFTS)
         _UPSERT[dialect] = stmt.on_conflict_do_update(
             index_elements=[_DRAFTS.c.uid],
             set_={"status": "open", "data": stmt.excluded.data, "operator_id": stmt.excluded.operator_id,

@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 
 from data import audit, outbox
 from data.cart import Cart, CartLine, Discount, _discount, _discount_dict
-from data.db import read_session, write_session
+from data.db import dialect_insert, read_session, write_session
 from data.models import (
     CustomerOrder,
     CustomerOrderLine,
@@ -363,10 +363,7 @@ def _journal(s: Session, order: CustomerOrder, line: CustomerOrderLine, kind: st
     s.flush()
     start = s.exec(select(func.coalesce(_signed_sum(), 0)).where(
         ReservationEntry.store_id == order.fulfil_store, ReservationEntry.sku == line.sku)).one()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = dialect_insert(conn.dialect.name)
     conn.execute(upsert(table).values(store_id=order.fulfil_store, product_id=product_id, on_hand=ZERO,
                                       reserved=_qty(start))
                  .on_conflict_do_update(index_elements=[table.c.store_id, table.c.product_id],
@@ -537,10 +534,7 @@ def _next_number(s: Session, store_id: str) -> str:
             .values(next_number=table.c.next_number + 1).returning(table.c.next_number))
     got = conn.execute(bump).scalar()
     if got is None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
+        upsert = dialect_insert(conn.dialect.name)
         conn.execute(upsert(table).values(store_id=store_id, next_number=1).on_conflict_do_nothing())
         got = conn.execute(bump).scalar()
     return format_order_number(store_id, got - 1)

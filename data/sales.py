@@ -16,7 +16,7 @@ from sqlmodel import Session, delete, func, select
 
 from data import audit, outbox, payloads, spool
 from data.cart import Cart
-from data.db import read_session, write_session, writer
+from data.db import dialect_insert, read_session, write_session, writer
 from data.models import (
     CartDraft,
     Member,
@@ -68,11 +68,7 @@ def stock_upsert(dialect: str):
     """INSERT … ON CONFLICT DO UPDATE on_hand = on_hand + delta: one statement whether or not the item
     has a stock row at this store yet."""
     if dialect not in _STOCK_UPSERT:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(_T["stock_level"])
+        stmt = dialect_insert(dialect)(_T["stock_level"])
         _STOCK_UPSERT[dialect] = stmt.on_conflict_do_update(
             index_elements=[_T["stock_level"].c.store_id, _T["stock_level"].c.product_id],
             set_={"on_hand": _T["stock_level"].c.on_hand + stmt.excluded.on_hand})

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from data.catalog import search_text_for
-from data.db import writer
+from data.db import dialect_insert, writer
 from data.models import (DayClose, Member, Operator, Payment, Product, ReceiptSeries, Sale, SaleLine, StockMove,
                          Store, Terminal)
 from data.money import ZERO
@@ -224,11 +224,7 @@ def _insert_missing(conn: Connection, table, keys: Sequence[str], rows: list[dic
     cache_key = (conn.dialect.name, table.name)
     stmt = _INSERT_IGNORING.get(cache_key)
     if stmt is None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = _INSERT_IGNORING[cache_key] = insert(table).on_conflict_do_nothing(
+        stmt = _INSERT_IGNORING[cache_key] = dialect_insert(conn.dialect.name)(table).on_conflict_do_nothing(
             index_elements=[table.c[k] for k in keys])
     conn.execute(stmt, rows)
 
