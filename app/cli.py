@@ -357,6 +357,8 @@ def _report(settings, args) -> int:
         if args.date or args.counted:
             raise CliError("report x: --date and --counted are for Z reports (the X is the running day)")
         doc = reports.x_report(engine, place, cutoff=cutoff)
+    elif args.date and args.counted is not None:
+        raise UsageError("report z: --date reprints a kept Z and --counted closes the day; give one of them")
     elif args.date:
         doc = reports.z_report(engine, place, args.date)
         if doc is None:

@@ -79,6 +79,13 @@ def test_report_z_date_that_is_no_date_is_a_usage_error(store, date):
     assert "YYYY-MM-DD" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_report_z_with_a_date_and_a_count_is_a_usage_error(store):
+    """It reprinted the kept Z and took no notice of the count: now neither, and why."""
+    proc = till("report", "z", "--date", "2026-12-01", "--counted", "100", "--operator", "1", "--home", str(store))
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "give one of them" in proc.stderr and proc.stdout == ""
+
+
 @pytest.mark.parametrize("command", [("seed-demo", "--products", "5"), ("demo", "--products", "5"),
                                      ("db", "upgrade"), ("run",), ("exports", "list")])
 def test_home_that_is_a_file_is_one_line(tmp_path, command):
