@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 CONFIG_NAME = "till.toml"
+HHMM = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+"""A time of day as till.toml writes it (day_cutoff, PEAK's daily_after): 00:00 to 23:59."""
 
 
 class ConfigError(Exception):
@@ -131,7 +133,7 @@ class StoreSettings(Section):
     cash_rounding: Decimal = Field(Decimal("0.25"), validate_default=True)
     """Smallest cash unit; "0.01" for none."""
     terminal: str = Field("T1", pattern=r"^[A-Za-z0-9]{1,8}$")
-    day_cutoff: str = Field("00:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    day_cutoff: str = Field("00:00", pattern=f"^{HHMM}$")
     """Business day starts here (store time); "04:00" puts a 02:00 sale on the day before."""
 
     @property
@@ -622,7 +624,7 @@ def _problem_of(settings: Settings) -> tuple[tuple, str] | None:
         if str(extra.get("date", "payment")) not in ("payment", "sale"):
             return ("connectors", n, "date"), f"must be payment or sale (got {extra['date']!r})"
         for key in ("day_cutoff", "daily_after"):
-            if key in extra and not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(extra[key])):
+            if key in extra and not re.fullmatch(HHMM, str(extra[key])):
                 return ("connectors", n, key), f"must be HH:MM such as 04:00 (got {extra[key]!r})"
         if connector.live:
             env = f"TILL_CONNECTORS__{connector.name.upper()}__"

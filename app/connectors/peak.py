@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from app import __version__
-from app.config import ConfigError
+from app.config import HHMM, ConfigError
 from app.connectors.webhook import retry_after_seconds
 from data import peak as docs
 from data.outbox import ClaimedJob, Outcome
@@ -84,7 +84,7 @@ class PeakSettings:
 
 def _hhmm(value: Any, what: str) -> time:
     text = str(value)
-    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", text):
+    if not re.fullmatch(HHMM, text):
         raise PeakConfigError(f"{what} must be HH:MM (got {text!r})")
     hour, minute = text.split(":")
     return time(int(hour), int(minute))
